@@ -1,0 +1,141 @@
+// Checkpoint folder: the standard TensorFlow.js weights layout (model.json + weights.bin)
+// plus tokenizer.json, config.json (architecture) and state.json (stage, step, RNG, optimizer).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { ModelConfig } from '../model/config';
+import { GPT } from '../model/gpt';
+import { Tokenizer, TokenizerJson } from '../tokenizer/tokenizer';
+import { AdamW } from '../train/optimizer';
+import { UserError } from '../util/errors';
+import { recoverDir, replaceDirAtomic } from '../util/fsAtomic';
+
+export interface TrainState {
+  stage: string;
+  /** Optimizer steps completed. */
+  step: number;
+  totalSteps: number;
+  /** True once the stage finished all its steps. */
+  done: boolean;
+  seed: number;
+  /** Data-order / sampling RNG state at `step`, so a resumed run continues the same stream. */
+  rngState: number;
+  /** File holding the optimizer moments, or null when none was saved. */
+  optimizer: string | null;
+  optimizerStep: number;
+  /** Free-form extras a stage needs to resume (e.g. best eval so far). */
+  extra?: Record<string, unknown>;
+}
+
+export interface LoadedCheckpoint {
+  model: GPT;
+  tokenizer: Tokenizer;
+  state: TrainState;
+  dir: string;
+}
+
+const WEIGHTS = 'weights.bin';
+const OPTIMIZER = 'optimizer.bin';
+
+function readWeights(dir: string, manifestFile: string): Map<string, tf.Tensor> {
+  const manifest = readJson(path.join(dir, manifestFile)) as {
+    weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  };
+  const out = new Map<string, tf.Tensor>();
+  for (const group of manifest.weightsManifest) {
+    const buffers = group.paths.map((p) => fs.readFileSync(path.join(dir, p)));
+    const data = Buffer.concat(buffers);
+    const decoded = tf.io.decodeWeights(
+      data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
+      group.weights,
+    );
+    for (const [k, v] of Object.entries(decoded)) out.set(k, v);
+  }
+  return out;
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new UserError(`${file}: cannot read checkpoint file (${why})`);
+  }
+}
+
+/** Writes a checkpoint atomically (the previous one stays intact until the new one is complete). */
+export async function saveCheckpoint(
+  dir: string,
+  model: GPT,
+  tokenizer: Tokenizer,
+  state: TrainState,
+  optimizer?: AdamW,
+): Promise<void> {
+  const weights = new Map<string, tf.Tensor>(model.params);
+  const { data, specs } = await tf.io.encodeWeights(Object.fromEntries(weights));
+  const optData = optimizer ? await tf.io.encodeWeights(Object.fromEntries(optimizer.stateTensors())) : undefined;
+  replaceDirAtomic(dir, (tmp) => {
+    fs.writeFileSync(path.join(tmp, WEIGHTS), Buffer.from(data));
+    const modelJson = {
+      format: 'r1-workbench-gpt',
+      generatedBy: `TensorFlow.js v${tf.version.tfjs}`,
+      convertedBy: null,
+      modelTopology: { architecture: 'gpt', config: model.config },
+      weightsManifest: [{ paths: [WEIGHTS], weights: specs }],
+    };
+    fs.writeFileSync(path.join(tmp, 'model.json'), JSON.stringify(modelJson, null, 1));
+    fs.writeFileSync(path.join(tmp, 'tokenizer.json'), JSON.stringify(tokenizer.toJSON(), null, 1));
+    fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(model.config, null, 1));
+    const fullState: TrainState = {
+      ...state,
+      optimizer: optData ? 'optimizer.json' : null,
+      optimizerStep: optimizer?.t ?? 0,
+    };
+    if (optData) {
+      fs.writeFileSync(path.join(tmp, OPTIMIZER), Buffer.from(optData.data));
+      fs.writeFileSync(
+        path.join(tmp, 'optimizer.json'),
+        JSON.stringify({ weightsManifest: [{ paths: [OPTIMIZER], weights: optData.specs }] }),
+      );
+    }
+    fs.writeFileSync(path.join(tmp, 'state.json'), JSON.stringify(fullState, null, 1));
+  });
+}
+
+export function checkpointExists(dir: string): boolean {
+  return recoverDir(dir) && fs.existsSync(path.join(dir, 'state.json'));
+}
+
+export function readState(dir: string): TrainState {
+  return readJson(path.join(dir, 'state.json')) as TrainState;
+}
+
+/** Loads weights, tokenizer and state; throws a message naming the folder when it is not a checkpoint. */
+export function loadCheckpoint(dir: string): LoadedCheckpoint {
+  if (!checkpointExists(dir)) {
+    throw new UserError(
+      `${dir}: not a checkpoint folder (expected model.json, config.json, tokenizer.json, state.json)`,
+    );
+  }
+  const config = readJson(path.join(dir, 'config.json')) as ModelConfig;
+  const tokenizer = Tokenizer.fromJSON(readJson(path.join(dir, 'tokenizer.json')) as TokenizerJson);
+  const tensors = readWeights(dir, 'model.json');
+  const params = new Map<string, tf.Variable>();
+  for (const name of GPT.paramNames(config)) {
+    const t = tensors.get(name);
+    if (!t) throw new Error(`${dir}/model.json: weight "${name}" is missing`);
+    params.set(name, tf.variable(t, true));
+    t.dispose();
+  }
+  for (const t of tensors.values()) if (!t.isDisposed) t.dispose();
+  return { model: new GPT(config, 0, params), tokenizer, state: readState(dir), dir };
+}
+
+/** Restores the optimizer moments saved with a checkpoint, if any. */
+export function loadOptimizerState(dir: string, optimizer: AdamW, state: TrainState): boolean {
+  if (!state.optimizer) return false;
+  const tensors = readWeights(dir, state.optimizer);
+  optimizer.loadState(tensors, state.optimizerStep);
+  tf.dispose([...tensors.values()]);
+  return true;
+}

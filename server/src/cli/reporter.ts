@@ -1,0 +1,69 @@
+// Terminal output for stages: one progress bar per stage on stderr, log lines above it.
+import { SingleBar, Presets } from 'cli-progress';
+import { StageId } from '../config/pipelineConfig';
+import { StageReporter, StageSummary } from '../stages/context';
+
+export class TerminalReporter implements StageReporter {
+  private bar?: SingleBar;
+
+  log(message: string): void {
+    if (this.bar) process.stderr.write('\n');
+    process.stderr.write(`${message}\n`);
+  }
+
+  progressStart(stage: StageId, total: number, start: number): void {
+    this.bar = new SingleBar(
+      {
+        format: `${stage.padEnd(18)} [{bar}] {value}/{total} | loss {loss} | {tokps} tok/s | eta {eta_formatted}`,
+        stream: process.stderr,
+        hideCursor: false,
+        etaBuffer: 50,
+        noTTYOutput: !process.stderr.isTTY,
+        notTTYSchedule: 10000,
+      },
+      Presets.shades_classic,
+    );
+    this.bar.start(total, start, { loss: '-', tokps: '-' });
+  }
+
+  progress(step: number, info: Record<string, number>): void {
+    this.bar?.update(step, { loss: info.loss?.toFixed(4) ?? '-', tokps: info.tokps ? Math.round(info.tokps) : '-' });
+  }
+
+  progressStop(): void {
+    this.bar?.stop();
+    this.bar = undefined;
+  }
+}
+
+const fmt = (x: number | undefined, digits = 3) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(digits));
+
+/** The end-of-pipeline table: wall time and eval figures per stage. */
+export function summaryTable(summaries: StageSummary[]): string {
+  const header = ['stage', 'wall', 'steps', 'pass@1', '+', '-', '*', 'format', 'lang', 'extra'];
+  const rows = summaries.map((s) => {
+    const g = s.eval?.by_group ?? {};
+    const extra = Object.entries(s.figures ?? {})
+      .map(([k, v]) => `${k}=${fmt(v)}`)
+      .join(' ');
+    return [
+      s.stage + (s.cancelled ? ' (cancelled)' : ''),
+      `${Math.round(s.wall_seconds)}s`,
+      String(s.steps),
+      fmt(s.eval?.['pass@1']),
+      fmt(g['+']?.['pass@1'], 2),
+      fmt(g['-']?.['pass@1'], 2),
+      fmt(g['*']?.['pass@1'], 2),
+      fmt(s.eval?.format),
+      fmt(s.eval?.language_consistency),
+      extra,
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}

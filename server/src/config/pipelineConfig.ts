@@ -1,0 +1,164 @@
+// The pipeline config (`r1.config.json`): which backend and model, and each stage's settings.
+// Paths inside it are relative to the config file. `presets` are named overrides (e.g. `tiny`
+// for tests) merged over the rest by `--preset NAME`.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BackendName, BACKEND_NAMES } from '../backend/backend';
+import { ModelConfig, PRESETS } from '../model/config';
+import { UserError } from '../util/errors';
+
+export const STAGE_IDS = [
+  'pretrain',
+  'cold-start',
+  'reasoning-rl',
+  'rejection-sampling',
+  'sft',
+  'reward-model',
+  'rl-all',
+] as const;
+export type StageId = (typeof STAGE_IDS)[number];
+
+/** Settings shared by the next-token stages (pretrain, cold-start, sft). */
+export interface LmStageConfig {
+  /** Training data: a corpus (.txt / .jsonl with "text") for pretrain, SFT JSONL otherwise. */
+  data: string;
+  /** pretrain only: a held-out corpus file for `eval/loss`. */
+  heldOut?: string;
+  /** Optimizer steps. */
+  steps: number;
+  /** Sequences per step. */
+  batchSize: number;
+  /** Peak learning rate. */
+  lr: number;
+  /** Linear warmup steps before cosine decay. */
+  warmupSteps: number;
+  /** Final learning rate as a fraction of the peak. */
+  minLrRatio: number;
+  weightDecay: number;
+  /** Global gradient-norm clip (0 = off). */
+  maxGradNorm: number;
+  /** Steps between metric lines. */
+  logEvery: number;
+  /** Steps between evaluations (0 = only at the end). */
+  evalEvery: number;
+  /** Steps between checkpoints; a crash loses at most this much work. */
+  checkpointEvery: number;
+}
+
+export interface EvalConfig {
+  /** Held-out RL-format prompts with answers. */
+  data: string;
+  /** Evaluate on the first N records during training (the CLI's `r1 eval` uses all). */
+  limit: number;
+  maxNewTokens: number;
+  batchSize: number;
+}
+
+export interface PipelineConfig {
+  backend: BackendName;
+  /** A preset name or a full architecture. */
+  model: string | Omit<ModelConfig, 'vocabSize'>;
+  seed: number;
+  eval: EvalConfig;
+  /** Settings per stage id; a stage absent here is skipped by `r1 pipeline`. */
+  stages: Partial<Record<StageId, Record<string, unknown>>>;
+  presets?: Record<string, DeepPartial<PipelineConfig>>;
+  /** Absolute folder of the config file; data paths resolve against it. */
+  baseDir: string;
+}
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+export const LM_STAGE_DEFAULTS: Omit<LmStageConfig, 'data'> = {
+  steps: 1000,
+  batchSize: 16,
+  lr: 1e-3,
+  warmupSteps: 50,
+  minLrRatio: 0.1,
+  weightDecay: 0.01,
+  maxGradNorm: 1,
+  logEvery: 10,
+  evalEvery: 0,
+  checkpointEvery: 200,
+};
+
+export class ConfigError extends UserError {
+  override name = 'ConfigError';
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+export function deepMerge<T>(base: T, over: unknown): T {
+  if (!isObject(base) || !isObject(over)) return (over === undefined ? base : over) as T;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = k in out ? deepMerge(out[k], v) : v;
+  return out as T;
+}
+
+/** Reads and checks the config; `preset` merges `presets[preset]` over it. */
+export function loadPipelineConfig(file: string, preset?: string): PipelineConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`${file}: cannot read config (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (!isObject(raw)) throw new ConfigError(`${file}: the config must be a JSON object`);
+  let merged = raw as unknown as PipelineConfig;
+  if (preset) {
+    const over = merged.presets?.[preset];
+    if (!over) {
+      const known = Object.keys(merged.presets ?? {});
+      throw new ConfigError(`${file}: field "presets": no preset "${preset}" (have: ${known.join(', ') || 'none'})`);
+    }
+    merged = deepMerge(merged, over);
+  }
+  const config: PipelineConfig = {
+    ...merged,
+    backend: merged.backend ?? 'auto',
+    seed: merged.seed ?? 1,
+    baseDir: path.dirname(path.resolve(file)),
+  };
+  checkConfig(config, file);
+  return config;
+}
+
+function checkConfig(c: PipelineConfig, file: string): void {
+  if (!BACKEND_NAMES.includes(c.backend))
+    throw new ConfigError(`${file}: field "backend" must be one of ${BACKEND_NAMES.join(', ')}`);
+  if (typeof c.model === 'string' && !(c.model in PRESETS)) {
+    throw new ConfigError(
+      `${file}: field "model" names no preset "${c.model}" (have: ${Object.keys(PRESETS).join(', ')})`,
+    );
+  }
+  if (!isObject(c.stages)) throw new ConfigError(`${file}: field "stages" must be an object`);
+  for (const id of Object.keys(c.stages)) {
+    if (!(STAGE_IDS as readonly string[]).includes(id))
+      throw new ConfigError(`${file}: field "stages.${id}": unknown stage (stages: ${STAGE_IDS.join(', ')})`);
+  }
+  if (!isObject(c.eval) || typeof c.eval.data !== 'string')
+    throw new ConfigError(`${file}: field "eval.data" must name the held-out eval file`);
+}
+
+/** A stage's settings with defaults filled in and its data path resolved. */
+export function lmStageConfig(c: PipelineConfig, stage: 'pretrain' | 'cold-start' | 'sft'): LmStageConfig {
+  const s = c.stages[stage];
+  if (!s || typeof s.data !== 'string') throw new ConfigError(`config: field "stages.${stage}.data" is required`);
+  const merged = { ...LM_STAGE_DEFAULTS, ...s } as LmStageConfig;
+  for (const [k, v] of Object.entries(merged)) {
+    if (k !== 'data' && k in LM_STAGE_DEFAULTS && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
+      throw new ConfigError(`config: field "stages.${stage}.${k}" must be a non-negative number`);
+    }
+  }
+  return {
+    ...merged,
+    data: resolveData(c, merged.data),
+    heldOut: merged.heldOut ? resolveData(c, merged.heldOut) : undefined,
+  };
+}
+
+export function resolveData(c: PipelineConfig, p: string): string {
+  return path.resolve(c.baseDir, p);
+}

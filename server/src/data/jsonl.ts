@@ -1,0 +1,132 @@
+// Reading data files and splitting JSONL into parsed lines, with diagnostics for what cannot
+// be read or parsed. Kind-specific checks live in fields.ts and checkers.ts.
+import { readFileSync } from 'node:fs';
+import { Diagnostic } from './records';
+import { scanJson } from './jsonScan';
+
+/** One non-blank line of a JSONL file whose text parsed as a JSON object. */
+export interface JsonlObject {
+  /** 1-based line number. */
+  line: number;
+  /** The line's text, without its line ending. */
+  text: string;
+  value: Record<string, unknown>;
+}
+
+/** The parsed objects of a JSONL text, and the lines that were not objects. */
+export interface JsonlParse {
+  objects: JsonlObject[];
+  diagnostics: Diagnostic[];
+  /** Non-blank lines, parsed or not: the number of records the file claims to hold. */
+  records: number;
+}
+
+/** Splits text into lines without their endings (LF or CRLF); a leading BOM is dropped. */
+export function splitLines(text: string): string[] {
+  return text
+    .replace(/^\uFEFF/, '')
+    .split('\n')
+    .map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+}
+
+/** The JSON type name of a value, as users know it: `null` and `array` are their own names. */
+export function jsonType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
+/** Parses JSONL text: blank lines are skipped; each other line must be one JSON object. */
+export function parseJsonl(text: string, file: string): JsonlParse {
+  const result: JsonlParse = { objects: [], diagnostics: [], records: 0 };
+  splitLines(text).forEach((lineText, i) => {
+    if (lineText.trim() === '') return;
+    result.records++;
+    const line = i + 1;
+    let value: unknown;
+    try {
+      value = JSON.parse(lineText);
+    } catch (e) {
+      result.diagnostics.push(invalidJson(file, line, lineText, e));
+      return;
+    }
+    if (jsonType(value) !== 'object') {
+      const col = lineText.search(/\S/) + 1;
+      const message = `expected a JSON object on each line, got ${jsonType(value)}`;
+      result.diagnostics.push({ file, line, col, severity: 'error', message });
+      return;
+    }
+    result.objects.push({ line, text: lineText, value: value as Record<string, unknown> });
+  });
+  return result;
+}
+
+function invalidJson(file: string, line: number, text: string, cause: unknown): Diagnostic {
+  const found = scanJson(text).error;
+  if (!found) {
+    // The scanner agrees with JSON.parse on all valid JSON; this is the nesting-depth fallback.
+    return { file, line, col: 1, severity: 'error', message: `invalid JSON: ${(cause as Error).message}` };
+  }
+  // A record broken over several lines fails at the end of its first line; say why.
+  const hint = found.offset >= text.trimEnd().length ? ' (each JSONL record must be on a single line)' : '';
+  return { file, line, col: found.offset + 1, severity: 'error', message: `invalid JSON: ${found.message}${hint}` };
+}
+
+/** A file's text, or why it could not be read (missing file, not UTF-8). */
+export interface FileText {
+  text?: string;
+  diagnostics: Diagnostic[];
+}
+
+const READ_ERRORS: Record<string, string> = {
+  ENOENT: 'file not found',
+  EISDIR: 'is a directory, not a file',
+  EACCES: 'permission denied',
+};
+
+/**
+ * Reads a UTF-8 file. Bytes that are not UTF-8 are reported per line (they would otherwise turn
+ * silently into U+FFFD and train the model on garbage); the text is still returned so the rest
+ * of the file can be checked.
+ */
+export function readDataFile(file: string): FileText {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const reason = (err.code && READ_ERRORS[err.code]) ?? err.message;
+    return { diagnostics: [{ file, line: 1, col: 1, severity: 'error', message: `cannot read file: ${reason}` }] };
+  }
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes), diagnostics: [] };
+  } catch {
+    const text = new TextDecoder('utf-8').decode(bytes);
+    return { text, diagnostics: invalidUtf8Lines(file, bytes) };
+  }
+}
+
+function invalidUtf8Lines(file: string, bytes: Buffer): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  const strict = new TextDecoder('utf-8', { fatal: true });
+  let start = 0;
+  for (let line = 1; start <= bytes.length; line++) {
+    const nl = bytes.indexOf(0x0a, start);
+    const end = nl < 0 ? bytes.length : nl;
+    const chunk = bytes.subarray(start, end);
+    try {
+      strict.decode(chunk);
+    } catch {
+      const col = new TextDecoder('utf-8').decode(chunk).indexOf('\uFFFD') + 1;
+      diagnostics.push({
+        file,
+        line,
+        col: Math.max(col, 1),
+        severity: 'error',
+        message: 'invalid UTF-8 byte sequence',
+      });
+    }
+    start = end + 1;
+  }
+  return diagnostics;
+}

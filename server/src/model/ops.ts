@@ -1,0 +1,77 @@
+// Building blocks tuned for the wasm backend (platform-notes.md §1):
+// - matMul2d: wasm's fast XNNPACK path needs untransposed operands, so the gradient uses
+//   explicit transposes instead of tfjs's transposed-matmul gradient.
+// - embedding / pickLogProbs via oneHot: tf.gather has no gradient on wasm.
+// - gelu with x*x*x: tf.pow is slow.
+import * as tf from '@tensorflow/tfjs';
+
+/** (N, K) x (K, M) -> (N, M) with a gradient that stays on the fast matmul path. */
+export const matMul2d = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([a, b]);
+  return {
+    value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sa, sb] = saved as tf.Tensor2D[];
+      const dy2 = dy as tf.Tensor2D;
+      return [tf.matMul(dy2, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy2)];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+
+/** ids (N) -> (N, C) rows of `table` (V, C). */
+export function embed(ids: tf.Tensor1D, table: tf.Tensor2D): tf.Tensor2D {
+  return matMul2d(tf.oneHot(ids, table.shape[0]).toFloat() as tf.Tensor2D, table);
+}
+
+/** Token log-probabilities: logits (N, V), targets (N) -> (N). */
+export function pickLogProbs(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
+  const logp = tf.logSoftmax(logits);
+  return tf.sum(tf.mul(logp, tf.oneHot(targets, logits.shape[1]).toFloat()), -1) as tf.Tensor1D;
+}
+
+export function gelu(x: tf.Tensor): tf.Tensor {
+  // tanh approximation, as in GPT-2
+  const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
+  return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+}
+
+export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = 1e-5): tf.Tensor2D {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), gamma), beta) as tf.Tensor2D;
+}
+
+/** Rotary tables for positions [start, start + T): cos and sin of shape (T, headSize / 2). */
+export function ropeTables(
+  start: number,
+  length: number,
+  headSize: number,
+  base: number,
+): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
+  const half = headSize / 2;
+  const cos = new Float32Array(length * half);
+  const sin = new Float32Array(length * half);
+  for (let t = 0; t < length; t++) {
+    for (let i = 0; i < half; i++) {
+      const angle = (start + t) / Math.pow(base, (2 * i) / headSize);
+      cos[t * half + i] = Math.cos(angle);
+      sin[t * half + i] = Math.sin(angle);
+    }
+  }
+  return { cos: tf.tensor2d(cos, [length, half]), sin: tf.tensor2d(sin, [length, half]) };
+}
+
+/** Applies rotary embeddings (GPT-NeoX "rotate half" layout) to x of shape (B, H, T, hs). */
+export function applyRope(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
+  const half = x.shape[3] / 2;
+  const [x1, x2] = tf.split(x, [half, half], 3);
+  return tf.concat(
+    [tf.sub(tf.mul(x1, cos), tf.mul(x2, sin)), tf.add(tf.mul(x1, sin), tf.mul(x2, cos))],
+    3,
+  ) as tf.Tensor4D;
+}
+
+/** Identity whose gradient is zero (tfjs has no stop_gradient): pi_old = sg(pi_theta) when num_iterations = 1. */
+export const stopGradient = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  void save;
+  return { value: tf.clone(x), gradFunc: (dy: tf.Tensor) => [tf.zerosLike(dy)] };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as <T extends tf.Tensor>(x: T) => T;

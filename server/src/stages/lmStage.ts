@@ -1,0 +1,245 @@
+// The next-token stages: `pretrain` (random windows of a corpus) and `cold-start` / `sft`
+// (prompt + completion, loss on the completion only). Resumable from the last checkpoint.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  checkpointExists,
+  loadCheckpoint,
+  loadOptimizerState,
+  readState,
+  saveCheckpoint,
+  TrainState,
+} from '../checkpoint/checkpoint';
+import { lmStageConfig, LmStageConfig, PipelineConfig, resolveData } from '../config/pipelineConfig';
+import { loadCorpus } from '../data/corpus';
+import { loadRl, loadSft } from '../data/loaders';
+import { evaluate, EvalResult } from '../eval/evaluate';
+import { presetConfig } from '../model/config';
+import { GPT } from '../model/gpt';
+import { encodeCompletion, encodePrompt } from '../tokenizer/chatTemplate';
+import { Tokenizer } from '../tokenizer/tokenizer';
+import { EpochSampler, pairBatch, streamBatch, TokenizedPair } from '../train/batches';
+import { evalLoss, LmBatch, trainStep } from '../train/lmStep';
+import { AdamW, DEFAULT_ADAMW, learningRate } from '../train/optimizer';
+import { UserError } from '../util/errors';
+import { writeFileAtomic } from '../util/fsAtomic';
+import { MetricsWriter } from '../util/metrics';
+import { Rng } from '../util/rng';
+import { StageContext, StageSummary } from './context';
+
+export type LmStageId = 'pretrain' | 'cold-start' | 'sft';
+
+/** Where each stage starts from when the caller gives no --from. */
+const DEFAULT_FROM: Record<LmStageId, string | undefined> = {
+  pretrain: undefined,
+  'cold-start': 'pretrain',
+  sft: 'pretrain',
+};
+
+export function stageDir(runDir: string, stage: string): string {
+  return path.join(runDir, stage);
+}
+
+export function checkpointDir(runDir: string, stage: string): string {
+  return path.join(stageDir(runDir, stage), 'checkpoint');
+}
+
+export async function runLmStage(ctx: StageContext, stage: LmStageId, data?: TokenizedPair[]): Promise<StageSummary> {
+  const { config, reporter } = ctx;
+  const cfg = lmStageConfig(config, stage);
+  const dir = stageDir(ctx.runDir, stage);
+  const ckpt = checkpointDir(ctx.runDir, stage);
+  fs.mkdirSync(dir, { recursive: true });
+  writeFileAtomic(path.join(dir, 'config.json'), JSON.stringify({ ...config, stage: cfg }, null, 2));
+
+  const summaryFile = path.join(dir, 'summary.json');
+  if (checkpointExists(ckpt) && readState(ckpt).done && fs.existsSync(summaryFile)) {
+    reporter.log(`${stage}: already complete (${ckpt})`);
+    return JSON.parse(fs.readFileSync(summaryFile, 'utf8')) as StageSummary;
+  }
+
+  const { model, tokenizer, state, resumed } = await startingPoint(ctx, stage, cfg);
+  const opt = new AdamW(model.params, { ...DEFAULT_ADAMW, weightDecay: cfg.weightDecay });
+  const rng = new Rng(state.rngState);
+  const metrics = new MetricsWriter(path.join(dir, 'metrics.jsonl'), reporter.metric?.bind(reporter));
+  if (resumed) {
+    loadOptimizerState(ckpt, opt, state);
+    metrics.truncateAfter(state.step);
+    reporter.log(`resuming ${stage} from step ${state.step}`);
+  } else {
+    fs.rmSync(metrics.file, { force: true });
+  }
+
+  const nextBatch = batchSource(config, stage, cfg, tokenizer, model.config.contextLength, rng, data);
+  const evalExamples = loadRl(resolveData(config, config.eval.data)).slice(0, config.eval.limit);
+  const heldOut = cfg.heldOut ? heldOutBatch(cfg.heldOut, tokenizer, model.config.contextLength) : undefined;
+  const runEval = (): { result: EvalResult; figures: Record<string, number> } => {
+    const result = evaluate(model, tokenizer, evalExamples, { ...config.eval, plain: stage === 'pretrain' });
+    const figures: Record<string, number> = {};
+    if (heldOut) figures['eval/loss'] = evalLoss(model, heldOut);
+    return { result, figures };
+  };
+
+  let wall = Number(state.extra?.wallSeconds ?? 0);
+  let segmentStart = Date.now();
+  let step = state.step;
+  let cancelled = false;
+  const save = async (done: boolean) => {
+    wall += (Date.now() - segmentStart) / 1000;
+    segmentStart = Date.now();
+    const s: TrainState = {
+      ...state,
+      stage,
+      step,
+      totalSteps: cfg.steps,
+      done,
+      rngState: rng.state,
+      extra: { wallSeconds: wall },
+    };
+    await saveCheckpoint(ckpt, model, tokenizer, s, opt);
+  };
+
+  reporter.progressStart(stage, cfg.steps, step);
+  while (step < cfg.steps) {
+    if (ctx.signal?.aborted) {
+      cancelled = true;
+      break;
+    }
+    const t0 = performance.now();
+    const lr = learningRate(step, cfg.steps, cfg.lr, cfg.warmupSteps, cfg.minLrRatio);
+    const batch = nextBatch();
+    const r = trainStep(model, opt, batch, lr, cfg.maxGradNorm);
+    step++;
+    const dt = (performance.now() - t0) / 1000;
+    const tokensSeen = batch.inputs.length * batch.inputs[0].length;
+    if (!Number.isFinite(r.loss))
+      throw new Error(`${stage}: loss became ${r.loss} at step ${step}; lower stages.${stage}.lr`);
+    if (step % cfg.logEvery === 0 || step === cfg.steps) {
+      metrics.write({
+        stage,
+        step,
+        loss: r.loss,
+        learning_rate: lr,
+        grad_norm: r.gradNorm,
+        'tokens_per_second/train': tokensSeen / dt,
+        step_time: dt,
+      });
+    }
+    reporter.progress(step, { loss: r.loss, tokps: tokensSeen / dt });
+    if (cfg.evalEvery > 0 && step % cfg.evalEvery === 0 && step < cfg.steps) {
+      const { result, figures } = runEval();
+      metrics.write({ stage, step, ...evalMetrics(result), ...figures });
+    }
+    if (cfg.checkpointEvery > 0 && step % cfg.checkpointEvery === 0 && step < cfg.steps) await save(false);
+  }
+  reporter.progressStop();
+
+  if (cancelled) {
+    await save(false);
+    reporter.log(`${stage}: cancelled at step ${step}; run again with the same --out to resume`);
+    model.dispose();
+    opt.dispose();
+    return { stage, wall_seconds: wall, steps: step, checkpoint: ckpt, cancelled: true };
+  }
+  reporter.log(`${stage}: evaluating on ${evalExamples.length} held-out problems`);
+  const { result, figures } = runEval();
+  metrics.write({ stage, step, ...evalMetrics(result), ...figures });
+  await save(true);
+  const { examples, ...evalFigures } = result;
+  void examples;
+  const summary: StageSummary = {
+    stage,
+    wall_seconds: wall,
+    steps: step,
+    checkpoint: ckpt,
+    eval: evalFigures,
+    figures,
+  };
+  writeFileAtomic(summaryFile, JSON.stringify(summary, null, 2));
+  model.dispose();
+  opt.dispose();
+  return summary;
+}
+
+export function evalMetrics(r: EvalResult): Record<string, number> {
+  return {
+    'eval/pass@1': r['pass@1'],
+    'eval/format': r.format,
+    'eval/language_consistency': r.language_consistency,
+    'eval/mean_completion_tokens': r.mean_completion_tokens,
+  };
+}
+
+async function startingPoint(
+  ctx: StageContext,
+  stage: LmStageId,
+  cfg: LmStageConfig,
+): Promise<{ model: GPT; tokenizer: Tokenizer; state: TrainState; resumed: boolean }> {
+  const ckpt = checkpointDir(ctx.runDir, stage);
+  if (checkpointExists(ckpt)) {
+    const loaded = loadCheckpoint(ckpt);
+    return { model: loaded.model, tokenizer: loaded.tokenizer, state: loaded.state, resumed: true };
+  }
+  const seed = ctx.config.seed;
+  const fresh: TrainState = {
+    stage,
+    step: 0,
+    totalSteps: cfg.steps,
+    done: false,
+    seed,
+    rngState: seed * 7919 + 17,
+    optimizer: null,
+    optimizerStep: 0,
+  };
+  const fromStage = DEFAULT_FROM[stage];
+  const from = ctx.from ?? (fromStage ? checkpointDir(ctx.runDir, fromStage) : undefined);
+  if (!from) {
+    const tokenizer = new Tokenizer();
+    const arch =
+      typeof ctx.config.model === 'string'
+        ? presetConfig(ctx.config.model, tokenizer.vocabSize)
+        : { ...ctx.config.model, vocabSize: tokenizer.vocabSize };
+    return { model: new GPT(arch, seed), tokenizer, state: fresh, resumed: false };
+  }
+  if (!checkpointExists(from)) {
+    throw new UserError(
+      `${stage} starts from a checkpoint, but ${from} has none: run stage "${fromStage}" first, or pass --from DIR`,
+    );
+  }
+  const loaded = loadCheckpoint(from);
+  ctx.reporter.log(`${stage}: starting from ${from} (${loaded.model.parameterCount().toLocaleString()} parameters)`);
+  return { model: loaded.model, tokenizer: loaded.tokenizer, state: fresh, resumed: false };
+}
+
+function batchSource(
+  config: PipelineConfig,
+  stage: LmStageId,
+  cfg: LmStageConfig,
+  tok: Tokenizer,
+  contextLength: number,
+  rng: Rng,
+  data?: TokenizedPair[],
+): () => LmBatch {
+  if (stage === 'pretrain') {
+    const docs = loadCorpus(cfg.data);
+    const ids: number[] = [];
+    for (const d of docs) ids.push(...tok.encode(d), tok.eos);
+    const stream = Int32Array.from(ids);
+    return () => streamBatch(stream, cfg.batchSize, contextLength, rng);
+  }
+  const pairs =
+    data ??
+    loadSft(cfg.data).map((ex) => ({
+      prompt: encodePrompt(tok, ex.prompt),
+      completion: encodeCompletion(tok, ex.completion),
+    }));
+  const sampler = new EpochSampler(pairs, rng);
+  return () => pairBatch(sampler.next(cfg.batchSize), tok.pad, contextLength);
+}
+
+/** A fixed batch from a held-out corpus, for the pretrain stage's `eval/loss`. */
+function heldOutBatch(file: string, tok: Tokenizer, contextLength: number): LmBatch {
+  const ids: number[] = [];
+  for (const d of loadCorpus(file)) ids.push(...tok.encode(d), tok.eos);
+  return streamBatch(Int32Array.from(ids), 32, Math.min(contextLength, Math.floor(ids.length / 2) - 2), new Rng(99));
+}
