@@ -1,19 +1,34 @@
 // One build command: esbuild bundles each entry point; `npm run typecheck` runs tsc separately.
+import { existsSync } from 'node:fs';
 import { build } from 'esbuild';
 
 // tfjs stays external: the wasm backend finds its .wasm files relative to its own package,
 // and the optional native backends must be resolved lazily at run time.
-const external = ['@tensorflow/*', 'vscode'];
+const nodeExternal = ['@tensorflow/*', 'vscode'];
 
-await build({
-  entryPoints: { cli: 'server/src/cli/main.ts' },
-  outdir: 'server/out',
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  sourcemap: true,
-  external,
-  banner: { js: '#!/usr/bin/env node' },
-  logLevel: 'warning',
-});
+const targets = [
+  // The r1 CLI, which is also the daemon (`r1 daemon`).
+  { entry: 'server/src/cli/main.ts', outfile: 'server/out/cli.js', platform: 'node', banner: '#!/usr/bin/env node' },
+  // Training/sampling worker thread of the daemon.
+  { entry: 'server/src/daemon/worker.ts', outfile: 'server/out/worker.js', platform: 'node' },
+  // The VS Code extension.
+  { entry: 'client/src/extension.ts', outfile: 'client/out/extension.js', platform: 'node' },
+  // Webview scripts (browser).
+  { entry: 'client/src/webview/dashboard.ts', outfile: 'media/out/dashboard.js', platform: 'browser' },
+  { entry: 'client/src/webview/rewards.ts', outfile: 'media/out/rewards.js', platform: 'browser' },
+];
+
+for (const t of targets.filter((t) => existsSync(t.entry))) {
+  await build({
+    entryPoints: [t.entry],
+    outfile: t.outfile,
+    bundle: true,
+    platform: t.platform,
+    target: t.platform === 'node' ? 'node20' : 'es2022',
+    format: t.platform === 'node' ? 'cjs' : 'iife',
+    sourcemap: true,
+    external: t.platform === 'node' ? nodeExternal : [],
+    banner: t.banner ? { js: t.banner } : undefined,
+    logLevel: 'warning',
+  });
+}

@@ -3,6 +3,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_NAMES } from '../backend/backend';
 import { isUserError } from '../util/errors';
+import { daemonCommand } from './commands/daemon';
 import { evalCommand } from './commands/eval';
 import { generateCommand } from './commands/generate';
 import { pipelineCommand, runCommand } from './commands/pipeline';
@@ -25,6 +26,11 @@ program
   .option('--preset <name>', 'named override from the config\'s "presets"')
   .option('--from <dir>', 'checkpoint the first stage starts from')
   .addOption(backendOption())
+  .addOption(
+    new Option('--control <kind>', 'after reasoning-rl, spend the same time on SFT from the same start').choices([
+      'sft',
+    ]),
+  )
   .action(pipelineCommand);
 
 program
@@ -37,6 +43,11 @@ program
   .option('--preset <name>', 'named override from the config\'s "presets"')
   .option('--resume', "continue from the stage's last checkpoint (the default when one exists)")
   .addOption(backendOption())
+  .addOption(
+    new Option('--control <kind>', 'after reasoning-rl, spend the same time on SFT from the same start').choices([
+      'sft',
+    ]),
+  )
   .action(runCommand);
 
 program
@@ -74,6 +85,17 @@ program
   )
   .option('--json', 'print the diagnostics as one JSON object')
   .action(validateCommand);
+
+program
+  .command('daemon')
+  .description('run the daemon: LSP (--stdio), WebSocket stream and OpenAI-compatible API on 127.0.0.1')
+  .option('--checkpoint <dir>', 'checkpoint served by the HTTP API and used by generate')
+  .option('--workspace <dir>', 'workspace folder (runs/, .r1/daemon.json token file, .r1/daemon.log)')
+  .option('--stdio', 'speak LSP on stdin/stdout (how the VS Code extension starts it)')
+  .addOption(backendOption())
+  // vscode-languageclient appends this to the server's arguments; vscode-languageserver reads it.
+  .addOption(new Option('--clientProcessId <pid>', 'editor process id').hideHelp())
+  .action(daemonCommand);
 
 async function main(): Promise<void> {
   try {

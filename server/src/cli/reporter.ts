@@ -1,6 +1,5 @@
 // Terminal output for stages: one progress bar per stage on stderr, log lines above it.
 import { SingleBar, Presets } from 'cli-progress';
-import { StageId } from '../config/pipelineConfig';
 import { StageReporter, StageSummary } from '../stages/context';
 
 export class TerminalReporter implements StageReporter {
@@ -11,7 +10,7 @@ export class TerminalReporter implements StageReporter {
     process.stderr.write(`${message}\n`);
   }
 
-  progressStart(stage: StageId, total: number, start: number): void {
+  progressStart(stage: string, total: number, start: number): void {
     this.bar = new SingleBar(
       {
         format: `${stage.padEnd(18)} [{bar}] {value}/{total} | loss {loss} | {tokps} tok/s | eta {eta_formatted}`,
@@ -41,24 +40,26 @@ const fmt = (x: number | undefined, digits = 3) => (x === undefined || Number.is
 /** The end-of-pipeline table: wall time and eval figures per stage. */
 export function summaryTable(summaries: StageSummary[]): string {
   const header = ['stage', 'wall', 'steps', 'pass@1', '+', '-', '*', 'format', 'lang', 'extra'];
-  const rows = summaries.map((s) => {
-    const g = s.eval?.by_group ?? {};
-    const extra = Object.entries(s.figures ?? {})
-      .map(([k, v]) => `${k}=${fmt(v)}`)
-      .join(' ');
-    return [
-      s.stage + (s.cancelled ? ' (cancelled)' : ''),
-      `${Math.round(s.wall_seconds)}s`,
-      String(s.steps),
-      fmt(s.eval?.['pass@1']),
-      fmt(g['+']?.['pass@1'], 2),
-      fmt(g['-']?.['pass@1'], 2),
-      fmt(g['*']?.['pass@1'], 2),
-      fmt(s.eval?.format),
-      fmt(s.eval?.language_consistency),
-      extra,
-    ];
-  });
+  const rows = summaries
+    .flatMap((s) => (s.control ? [s, s.control] : [s]))
+    .map((s) => {
+      const g = s.eval?.by_group ?? {};
+      const extra = Object.entries(s.figures ?? {})
+        .map(([k, v]) => `${k}=${fmt(v)}`)
+        .join(' ');
+      return [
+        s.stage + (s.cancelled ? ' (cancelled)' : ''),
+        `${Math.round(s.wall_seconds)}s`,
+        String(s.steps),
+        fmt(s.eval?.['pass@1']),
+        fmt(g['+']?.['pass@1'], 2),
+        fmt(g['-']?.['pass@1'], 2),
+        fmt(g['*']?.['pass@1'], 2),
+        fmt(s.eval?.format),
+        fmt(s.eval?.language_consistency),
+        extra,
+      ];
+    });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) =>
     cells

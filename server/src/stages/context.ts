@@ -6,7 +6,8 @@ import { MetricRecord } from '../util/metrics';
 /** How a stage reports progress; the CLI draws bars, the daemon streams events. */
 export interface StageReporter {
   log(message: string): void;
-  progressStart(stage: StageId, total: number, start: number): void;
+  /** `stage` is a stage id, or a derived run's name such as `reasoning-rl-control`. */
+  progressStart(stage: string, total: number, start: number): void;
   progress(step: number, info: Record<string, number>): void;
   progressStop(): void;
   metric?(m: MetricRecord): void;
@@ -21,10 +22,13 @@ export interface StageContext {
   reporter: StageReporter;
   /** Cancels between steps; the stage checkpoints before returning. */
   signal?: AbortSignal;
+  /** `sft`: after an RL stage, spend the same wall time continuing SFT from the same start (the honest control). */
+  control?: 'sft';
 }
 
 export interface StageSummary {
-  stage: StageId;
+  /** Stage id, or a derived run's name such as `reasoning-rl-control`. */
+  stage: StageId | string;
   wall_seconds: number;
   steps: number;
   checkpoint?: string;
@@ -32,6 +36,8 @@ export interface StageSummary {
   /** Stage-specific figures (e.g. eval loss, plain-layout accuracy). */
   figures?: Record<string, number>;
   cancelled?: boolean;
+  /** The compute-matched SFT control, when one was run (`--control sft`). */
+  control?: StageSummary;
 }
 
 export const silentReporter: StageReporter = {

@@ -27,6 +27,7 @@ import { EpochSampler, pairBatch } from '../train/batches';
 import { AdamW, DEFAULT_ADAMW, learningRate } from '../train/optimizer';
 import { UserError } from '../util/errors';
 import { writeFileAtomic } from '../util/fsAtomic';
+import { yieldToEventLoop } from '../util/yieldToEventLoop';
 import { MetricsWriter } from '../util/metrics';
 import { Rng } from '../util/rng';
 import { StageContext, StageSummary } from './context';
@@ -147,6 +148,7 @@ export async function runGrpoStage(ctx: StageContext, stage: GrpoStageId): Promi
   let stopReason: string | undefined;
   reporter.progressStart(stage, cfg.steps, step);
   while (step < cfg.steps) {
+    await yieldToEventLoop();
     if (ctx.signal?.aborted) {
       stopReason = 'cancelled';
       break;

@@ -23,6 +23,7 @@ import { evalLoss, LmBatch, trainStep } from '../train/lmStep';
 import { AdamW, DEFAULT_ADAMW, learningRate } from '../train/optimizer';
 import { UserError } from '../util/errors';
 import { writeFileAtomic } from '../util/fsAtomic';
+import { yieldToEventLoop } from '../util/yieldToEventLoop';
 import { MetricsWriter } from '../util/metrics';
 import { Rng } from '../util/rng';
 import { StageContext, StageSummary } from './context';
@@ -44,9 +45,24 @@ export function checkpointDir(runDir: string, stage: string): string {
   return path.join(stageDir(runDir, stage), 'checkpoint');
 }
 
-export async function runLmStage(ctx: StageContext, stage: LmStageId, data?: TokenizedPair[]): Promise<StageSummary> {
+/** Variations for callers that run an LM stage under another name (e.g. the SFT control of RL). */
+export interface LmRunOptions {
+  /** Folder (and metrics `stage` label) instead of the stage id. */
+  name?: string;
+  /** Settings instead of the config's `stages.<stage>`. */
+  cfg?: LmStageConfig;
+  /** Stop (as finished) once this much wall time is spent: compute-matched comparisons. */
+  maxWallSeconds?: number;
+}
+
+export async function runLmStage(
+  ctx: StageContext,
+  stageId: LmStageId,
+  opts: LmRunOptions = {},
+): Promise<StageSummary> {
   const { config, reporter } = ctx;
-  const cfg = lmStageConfig(config, stage);
+  const cfg = opts.cfg ?? lmStageConfig(config, stageId);
+  const stage = opts.name ?? stageId;
   const dir = stageDir(ctx.runDir, stage);
   const ckpt = checkpointDir(ctx.runDir, stage);
   fs.mkdirSync(dir, { recursive: true });
@@ -58,7 +74,7 @@ export async function runLmStage(ctx: StageContext, stage: LmStageId, data?: Tok
     return JSON.parse(fs.readFileSync(summaryFile, 'utf8')) as StageSummary;
   }
 
-  const { model, tokenizer, state, resumed } = await startingPoint(ctx, stage, cfg);
+  const { model, tokenizer, state, resumed } = await startingPoint(ctx, stageId, ckpt, cfg);
   const opt = new AdamW(model.params, { ...DEFAULT_ADAMW, weightDecay: cfg.weightDecay });
   const rng = new Rng(state.rngState);
   const metrics = new MetricsWriter(path.join(dir, 'metrics.jsonl'), reporter.metric?.bind(reporter));
@@ -70,11 +86,11 @@ export async function runLmStage(ctx: StageContext, stage: LmStageId, data?: Tok
     fs.rmSync(metrics.file, { force: true });
   }
 
-  const nextBatch = batchSource(config, stage, cfg, tokenizer, model.config.contextLength, rng, data);
+  const nextBatch = batchSource(stageId, cfg, tokenizer, model.config.contextLength, rng);
   const evalExamples = loadRl(resolveData(config, config.eval.data)).slice(0, config.eval.limit);
   const heldOut = cfg.heldOut ? heldOutBatch(cfg.heldOut, tokenizer, model.config.contextLength) : undefined;
   const runEval = (): { result: EvalResult; figures: Record<string, number> } => {
-    const result = evaluate(model, tokenizer, evalExamples, { ...config.eval, plain: stage === 'pretrain' });
+    const result = evaluate(model, tokenizer, evalExamples, { ...config.eval, plain: stageId === 'pretrain' });
     const figures: Record<string, number> = {};
     if (heldOut) figures['eval/loss'] = evalLoss(model, heldOut);
     return { result, figures };
@@ -101,10 +117,12 @@ export async function runLmStage(ctx: StageContext, stage: LmStageId, data?: Tok
 
   reporter.progressStart(stage, cfg.steps, step);
   while (step < cfg.steps) {
+    await yieldToEventLoop();
     if (ctx.signal?.aborted) {
       cancelled = true;
       break;
     }
+    if (opts.maxWallSeconds !== undefined && wall + (Date.now() - segmentStart) / 1000 >= opts.maxWallSeconds) break;
     const t0 = performance.now();
     const lr = learningRate(step, cfg.steps, cfg.lr, cfg.warmupSteps, cfg.minLrRatio);
     const batch = nextBatch();
@@ -173,9 +191,9 @@ export function evalMetrics(r: EvalResult): Record<string, number> {
 async function startingPoint(
   ctx: StageContext,
   stage: LmStageId,
+  ckpt: string,
   cfg: LmStageConfig,
 ): Promise<{ model: GPT; tokenizer: Tokenizer; state: TrainState; resumed: boolean }> {
-  const ckpt = checkpointDir(ctx.runDir, stage);
   if (checkpointExists(ckpt)) {
     const loaded = loadCheckpoint(ckpt);
     return { model: loaded.model, tokenizer: loaded.tokenizer, state: loaded.state, resumed: true };
@@ -212,13 +230,11 @@ async function startingPoint(
 }
 
 function batchSource(
-  config: PipelineConfig,
   stage: LmStageId,
   cfg: LmStageConfig,
   tok: Tokenizer,
   contextLength: number,
   rng: Rng,
-  data?: TokenizedPair[],
 ): () => LmBatch {
   if (stage === 'pretrain') {
     const docs = loadCorpus(cfg.data);
@@ -227,12 +243,10 @@ function batchSource(
     const stream = Int32Array.from(ids);
     return () => streamBatch(stream, cfg.batchSize, contextLength, rng);
   }
-  const pairs =
-    data ??
-    loadSft(cfg.data).map((ex) => ({
-      prompt: encodePrompt(tok, ex.prompt),
-      completion: encodeCompletion(tok, ex.completion),
-    }));
+  const pairs = loadSft(cfg.data).map((ex) => ({
+    prompt: encodePrompt(tok, ex.prompt),
+    completion: encodeCompletion(tok, ex.completion),
+  }));
   const sampler = new EpochSampler(pairs, rng);
   return () => pairBatch(sampler.next(cfg.batchSize), tok.pad, contextLength);
 }

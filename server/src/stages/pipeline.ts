@@ -4,13 +4,18 @@ import { UserError } from '../util/errors';
 import { StageContext, StageSummary } from './context';
 import { runGrpoStage } from './grpoStage';
 import { runLmStage } from './lmStage';
+import { runSftControl } from './sftControl';
 
 type StageRunner = (ctx: StageContext) => Promise<StageSummary>;
 
 const RUNNERS: Partial<Record<StageId, StageRunner>> = {
   pretrain: (ctx) => runLmStage(ctx, 'pretrain'),
   'cold-start': (ctx) => runLmStage(ctx, 'cold-start'),
-  'reasoning-rl': (ctx) => runGrpoStage(ctx, 'reasoning-rl'),
+  'reasoning-rl': async (ctx) => {
+    const rl = await runGrpoStage(ctx, 'reasoning-rl');
+    if (ctx.control === 'sft' && !rl.cancelled) rl.control = await runSftControl(ctx, rl);
+    return rl;
+  },
 };
 
 export const STAGE_DESCRIPTIONS: Record<StageId, string> = {

@@ -12,6 +12,7 @@ interface RunOptions {
   preset?: string;
   from?: string;
   backend?: BackendName;
+  control?: 'sft';
 }
 
 async function prepare(opts: RunOptions): Promise<StageContext> {
@@ -33,6 +34,7 @@ async function prepare(opts: RunOptions): Promise<StageContext> {
     from: opts.from ? path.resolve(opts.from) : undefined,
     reporter,
     signal: controller.signal,
+    control: opts.control,
   };
 }
 
