@@ -25,12 +25,12 @@ function checkWorking(p: Problem): void {
   const width = lines[0].split(/[+\-*]/)[0].length;
   const [restatedA, restatedB] = lines[0].split(/[+\-*]/).map(Number);
   assert.deepEqual([restatedA, restatedB], [p.a, p.b], `first line restates the operands: ${lines[0]}`);
-  const digitLines = lines.filter((l) => /^\d[+\-*]\d[+\-]\d=\d\d$/.test(l));
+  const digitLines = lines.filter((l) => /^\d[-+*]\d[-+]\d=\d\d$/.test(l));
   assert.equal(digitLines.length, width, `one line per digit in:\n${lines.join('\n')}`);
   let carry = 0;
   const resultDigits: number[] = [];
   for (const line of digitLines) {
-    const [, a, op, b, c, hi, lo] = /^(\d)([+\-*])(\d)[+\-](\d)=(\d)(\d)$/
+    const [, a, op, b, c, hi, lo] = /^(\d)([-+*])(\d)[-+](\d)=(\d)(\d)$/
       .exec(line)!
       .map((x, i) => (i === 2 ? x : Number(x))) as [unknown, number, string, number, number, number, number];
     assert.equal(c, carry, `carry in of ${line}`);

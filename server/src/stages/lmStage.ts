@@ -10,7 +10,7 @@ import {
   saveCheckpoint,
   TrainState,
 } from '../checkpoint/checkpoint';
-import { lmStageConfig, LmStageConfig, PipelineConfig, resolveData } from '../config/pipelineConfig';
+import { lmStageConfig, LmStageConfig, resolveData } from '../config/pipelineConfig';
 import { loadCorpus } from '../data/corpus';
 import { loadRl, loadSft } from '../data/loaders';
 import { evaluate, EvalResult } from '../eval/evaluate';
@@ -18,7 +18,7 @@ import { presetConfig } from '../model/config';
 import { GPT } from '../model/gpt';
 import { encodeCompletion, encodePrompt } from '../tokenizer/chatTemplate';
 import { Tokenizer } from '../tokenizer/tokenizer';
-import { EpochSampler, pairBatch, streamBatch, TokenizedPair } from '../train/batches';
+import { EpochSampler, pairBatch, streamBatch } from '../train/batches';
 import { evalLoss, LmBatch, trainStep } from '../train/lmStep';
 import { AdamW, DEFAULT_ADAMW, learningRate } from '../train/optimizer';
 import { UserError } from '../util/errors';
