@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'server/out/', 'client/out/', 'runs/', 'test-artifacts/', '.cache/'] },
+  { ignores: ['node_modules/', 'server/out/', 'client/out/', 'media/out/', 'runs/', 'test-artifacts/', '.cache/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -4,7 +4,7 @@ import { build } from 'esbuild';
 
 // tfjs stays external: the wasm backend finds its .wasm files relative to its own package,
 // and the optional native backends must be resolved lazily at run time.
-const nodeExternal = ['@tensorflow/*', 'vscode'];
+const nodeExternal = ['@tensorflow/*', 'vscode', 'mocha'];
 
 const targets = [
   // The r1 CLI, which is also the daemon (`r1 daemon`).
@@ -13,6 +13,8 @@ const targets = [
   { entry: 'server/src/daemon/worker.ts', outfile: 'server/out/worker.js', platform: 'node' },
   // The VS Code extension.
   { entry: 'client/src/extension.ts', outfile: 'client/out/extension.js', platform: 'node' },
+  // Extension-host mocha suite (run inside a real VS Code by test/e2e).
+  { entry: 'client/src/test/suite/index.ts', outfile: 'client/out/test/suite/index.js', platform: 'node' },
   // Webview scripts (browser).
   { entry: 'client/src/webview/dashboard.ts', outfile: 'media/out/dashboard.js', platform: 'browser' },
   { entry: 'client/src/webview/rewards.ts', outfile: 'media/out/rewards.js', platform: 'browser' },

@@ -1,0 +1,14 @@
+// Extension-host test runner (VS Code's mechanism: `extensionTestsPath` points at this module's
+// build and VS Code calls `run()`). Test files are required explicitly after mocha's
+// `pre-require`, so the suite works both compiled file-by-file and bundled into one file.
+import Mocha from 'mocha';
+
+export function run(): Promise<void> {
+  const mocha = new Mocha({ ui: 'bdd', color: true, timeout: 60_000 });
+  mocha.suite.emit('pre-require', globalThis, 'extension.test', mocha);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('./extension.test');
+  return new Promise((resolve, reject) => {
+    mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} test(s) failed`)) : resolve()));
+  });
+}
