@@ -31,6 +31,11 @@ export interface GrpoStageConfig {
   epsilonHigh: number;
   lossType: LossType;
   scaleRewards: ScaleRewards;
+  /**
+   * Scale applied to negative advantages (1 = standard GRPO, 0 = learn only from better-than-
+   * average completions, like rejection-sampling fine-tuning weighted by advantage).
+   */
+  negativeAdvantageScale: number;
   /** Policy updates per rollout batch (rho != 1 from the second on). */
   numIterations: number;
   /** Drop groups whose rewards are all equal and refill from extra prompts (DAPO). */
@@ -68,6 +73,7 @@ export const GRPO_DEFAULTS: Omit<GrpoStageConfig, 'data'> = {
   epsilonHigh: 0.28,
   lossType: 'dapo',
   scaleRewards: 'group',
+  negativeAdvantageScale: 1,
   numIterations: 1,
   dynamicSampling: true,
   oversample: 2,

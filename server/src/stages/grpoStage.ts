@@ -179,7 +179,7 @@ export async function runGrpoStage(ctx: StageContext, stage: GrpoStageId): Promi
         const trunc = trainIdx.flatMap((i) => groups[i].completions.map((c) => c.truncated));
         batch.mask = batch.mask.map((row, r) => (trunc[r] ? row.map(() => 0) : row));
       }
-      const advantages = trainIdx.flatMap((i) => advAll[i]);
+      const advantages = trainIdx.flatMap((i) => advAll[i]).map((a) => (a < 0 ? a * cfg.negativeAdvantageScale : a));
       const r0 = performance.now();
       const oldLogp = cfg.numIterations > 1 ? frozenLogProbs(model, batch) : undefined;
       const refLogp = ref ? frozenLogProbs(ref, batch) : undefined;
