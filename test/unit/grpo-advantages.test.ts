@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { groupAdvantages, groupRewardMetrics, zeroStdGroups } from '../../server/src/grpo/advantages';
+import {
+  groupAdvantages,
+  groupRewardMetrics,
+  scaleNegativeAdvantages,
+  zeroStdGroups,
+} from '../../server/src/grpo/advantages';
 import { mean, nanMeanStd, stdUnbiased } from '../../server/src/grpo/stats';
 
 const EPS = 1e-4;
@@ -92,4 +97,12 @@ test('groupRewardMetrics: reward, reward_std, frac_reward_zero_std as TRL logs t
   assert.ok(Math.abs(m.reward_std - (Math.sqrt(1 / 3) + 1 + 0) / 3) < 1e-12);
   assert.ok(Math.abs(m.frac_reward_zero_std - 1 / 3) < 1e-12);
   assert.ok(Math.abs(groupRewardMetrics(REWARDS, 'batch').reward_std - Math.sqrt(14 / 33)) < 1e-12);
+});
+
+test('scaleNegativeAdvantages keeps positives and scales negatives', () => {
+  // group [1, 0, 0, 1] -> advantages about [+0.866, -0.866, -0.866, +0.866]
+  const adv = groupAdvantages([[1, 0, 0, 1]], 'group')[0];
+  assert.deepEqual(scaleNegativeAdvantages(adv, 0), [adv[0], 0, 0, adv[3]]);
+  assert.deepEqual(scaleNegativeAdvantages(adv, 0.5), [adv[0], adv[1] / 2, adv[2] / 2, adv[3]]);
+  assert.deepEqual(scaleNegativeAdvantages(adv, 1), adv);
 });

@@ -80,3 +80,13 @@ export function groupRewardMetrics(rewards: number[][], scale: ScaleRewards): Gr
     frac_reward_zero_std: zeroCount / n,
   };
 }
+
+/**
+ * Multiplies negative advantages by `scale` (0 = learn only from better-than-average
+ * completions). On a tiny model, pushing probability off a wrong digit spreads it over every
+ * other token; keeping only the positive side behaves like advantage-weighted rejection
+ * sampling and did not erode greedy accuracy in our runs.
+ */
+export function scaleNegativeAdvantages(advantages: number[], scale: number): number[] {
+  return advantages.map((a) => (a < 0 ? a * scale + 0 : a)); // + 0 turns -0 into 0
+}

@@ -15,7 +15,7 @@ import {
 import { resolveData } from '../config/pipelineConfig';
 import { loadRl } from '../data/loaders';
 import { evaluate, EvalResult } from '../eval/evaluate';
-import { groupAdvantages, groupRewardMetrics, zeroStdGroups } from '../grpo/advantages';
+import { groupAdvantages, groupRewardMetrics, scaleNegativeAdvantages, zeroStdGroups } from '../grpo/advantages';
 import { grpoStageConfig, GrpoStageConfig } from '../grpo/config';
 import { frozenLogProbs } from '../grpo/logprobs';
 import { Group, rollout } from '../grpo/rollout';
@@ -30,7 +30,10 @@ import { writeFileAtomic } from '../util/fsAtomic';
 import { yieldToEventLoop } from '../util/yieldToEventLoop';
 import { MetricsWriter } from '../util/metrics';
 import { Rng } from '../util/rng';
+import { RlExample } from '../data/records';
+import { Tokenizer } from '../tokenizer/tokenizer';
 import { StageContext, StageSummary } from './context';
+import { ExtraReward, scoreExtraRewards } from './extraRewards';
 import { checkpointDir, evalMetrics, stageDir } from './lmStage';
 
 export type GrpoStageId = 'reasoning-rl' | 'rl-all';
@@ -42,9 +45,25 @@ interface Progress {
   bestPass: number;
   bestStep: number;
   startSampledPass: number;
+  /** `hooks.evalFigures` at the start. */
+  startExtra?: Record<string, number>;
 }
 
-export async function runGrpoStage(ctx: StageContext, stage: GrpoStageId): Promise<StageSummary> {
+/** What `rl-all` adds to a GRPO stage; `reasoning-rl` uses none of it. */
+export interface GrpoHooks {
+  /** Draws each step's prompts (default: the RL file's, each epoch reshuffled). */
+  prompts?: (rlPrompts: RlExample[], rng: Rng) => { next(count: number): RlExample[] };
+  /** Rewards scored after the RewardSet's (their names are left out of the RewardSet). */
+  extraRewards?: ExtraReward[];
+  /** More figures of the policy, measured at the start and the end (e.g. the reward model's mean score). */
+  evalFigures?: (model: GPT, tok: Tokenizer) => Record<string, number>;
+}
+
+export async function runGrpoStage(
+  ctx: StageContext,
+  stage: GrpoStageId,
+  hooks: GrpoHooks = {},
+): Promise<StageSummary> {
   const { config, reporter } = ctx;
   const cfg = grpoStageConfig(config, stage);
   const dir = stageDir(ctx.runDir, stage);
@@ -58,7 +77,12 @@ export async function runGrpoStage(ctx: StageContext, stage: GrpoStageId): Promi
     return JSON.parse(fs.readFileSync(summaryFile, 'utf8')) as StageSummary;
   }
 
-  const rewards = new RewardSet(cfg.rewards, cfg.rewardModule ? await loadRewardModule(cfg.rewardModule) : {});
+  const extras = hooks.extraRewards ?? [];
+  const rewards = new RewardSet(
+    cfg.rewards.filter((r) => !extras.some((e) => e.name === r.name)),
+    cfg.rewardModule ? await loadRewardModule(cfg.rewardModule) : {},
+  );
+  const rewardNames = [...rewards.names, ...extras.map((e) => e.name)];
   const prompts = loadRl(cfg.data);
   const evalExamples = loadRl(resolveData(config, config.eval.data)).slice(0, config.eval.limit);
   const from = ctx.from ?? checkpointDir(ctx.runDir, DEFAULT_FROM[stage]);
@@ -115,7 +139,15 @@ export async function runGrpoStage(ctx: StageContext, stage: GrpoStageId): Promi
       bestStep: 0,
       startSampledPass: sampled['pass@1'],
     };
-    metrics.write({ stage, step: 0, ...evalMetrics(greedy), [`eval/sampled_pass@1`]: sampled['pass@1'] });
+    const startExtra = hooks.evalFigures?.(model, tokenizer) ?? {};
+    progress.startExtra = startExtra;
+    metrics.write({
+      stage,
+      step: 0,
+      ...evalMetrics(greedy),
+      [`eval/sampled_pass@1`]: sampled['pass@1'],
+      ...prefixKeys('eval/', startExtra),
+    });
     reporter.log(
       `${stage}: start pass@1 ${greedy['pass@1'].toFixed(3)} (greedy), ${sampled['pass@1'].toFixed(3)} sampled at T=${cfg.temperature}`,
     );
@@ -144,7 +176,7 @@ export async function runGrpoStage(ctx: StageContext, stage: GrpoStageId): Promi
   };
   if (!resumed) await save(bestDir, false);
 
-  const sampler = new EpochSampler(prompts, rng);
+  const sampler = hooks.prompts ? hooks.prompts(prompts, rng) : new EpochSampler(prompts, rng);
   let stopReason: string | undefined;
   reporter.progressStart(stage, cfg.steps, step);
   while (step < cfg.steps) {
@@ -158,6 +190,7 @@ export async function runGrpoStage(ctx: StageContext, stage: GrpoStageId): Promi
       cfg.dynamicSampling ? Math.ceil(cfg.promptsPerStep * cfg.oversample) : cfg.promptsPerStep,
     );
     const groups = await rollout(model, tokenizer, rewards, drawn, cfg, rng);
+    if (extras.length) await scoreExtraRewards(groups, extras, step);
     const tRollout = performance.now();
     const totals = groups.map((g) => g.completions.map((c) => c.scores.total));
     const zero = zeroStdGroups(totals);
@@ -179,7 +212,10 @@ export async function runGrpoStage(ctx: StageContext, stage: GrpoStageId): Promi
         const trunc = trainIdx.flatMap((i) => groups[i].completions.map((c) => c.truncated));
         batch.mask = batch.mask.map((row, r) => (trunc[r] ? row.map(() => 0) : row));
       }
-      const advantages = trainIdx.flatMap((i) => advAll[i]).map((a) => (a < 0 ? a * cfg.negativeAdvantageScale : a));
+      const advantages = scaleNegativeAdvantages(
+        trainIdx.flatMap((i) => advAll[i]),
+        cfg.negativeAdvantageScale,
+      );
       const r0 = performance.now();
       const oldLogp = cfg.numIterations > 1 ? frozenLogProbs(model, batch) : undefined;
       const refLogp = ref ? frozenLogProbs(ref, batch) : undefined;
@@ -201,7 +237,7 @@ export async function runGrpoStage(ctx: StageContext, stage: GrpoStageId): Promi
       for (const [name, v] of model.params) ref.params.get(name)!.assign(v);
     }
     const dt = (performance.now() - t0) / 1000;
-    const m = stepMetrics(groups, rewards.names, cfg, zero);
+    const m = stepMetrics(groups, rewardNames, cfg, zero);
     const sampledTokens = groups.reduce((a, g) => a + g.completions.reduce((b, c) => b + c.ids.length, 0), 0);
     metrics.write({
       stage,
@@ -225,7 +261,7 @@ export async function runGrpoStage(ctx: StageContext, stage: GrpoStageId): Promi
         Math.max(1e-3, (performance.now() - tRollout) / 1000),
       groups_trained: trainIdx.length,
     });
-    appendGroups(groupsFile, step, groups, advAll, rewards.names, new Set(trainIdx));
+    appendGroups(groupsFile, step, groups, advAll, rewardNames, new Set(trainIdx));
     reporter.progress(step, {
       loss: update?.loss ?? 0,
       reward: m.reward,
@@ -277,6 +313,13 @@ export async function runGrpoStage(ctx: StageContext, stage: GrpoStageId): Promi
     best.model.dispose();
     final = runEval();
   }
+  // Measured on the policy the stage hands on (the best one, when it was restored above).
+  const endExtra = hooks.evalFigures?.(model, tokenizer) ?? {};
+  for (const [k, v] of Object.entries(endExtra)) {
+    figures[`start_${k}`] = progress.startExtra?.[k] ?? NaN;
+    figures[k] = v;
+  }
+  if (Object.keys(endExtra).length) metrics.write({ stage, step, ...prefixKeys('eval/', endExtra) });
   await save(ckpt, true);
   const { examples, ...evalFigures } = final;
   void examples;
@@ -354,4 +397,8 @@ function truncateGroups(file: string, step: number): void {
       }
     });
   fs.writeFileSync(file, kept.map((l) => l + '\n').join(''));
+}
+
+function prefixKeys(prefix: string, figures: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(figures).map(([k, v]) => [`${prefix}${k}`, v]));
 }
