@@ -18,6 +18,14 @@ const targets = [
   // Webview scripts (browser).
   { entry: 'client/src/webview/dashboard.ts', outfile: 'media/out/dashboard.js', platform: 'browser' },
   { entry: 'client/src/webview/rewards.ts', outfile: 'media/out/rewards.js', platform: 'browser' },
+  // Extension-host mocha suite (not packaged): run through `extensionTestsPath` by test/e2e.
+  // mocha stays external; it resolves from the checkout's node_modules.
+  {
+    entry: 'client/src/test/suite/index.ts',
+    outfile: 'client/out/test/suite/index.js',
+    platform: 'node',
+    external: ['mocha'],
+  },
 ];
 
 for (const t of targets.filter((t) => existsSync(t.entry))) {
@@ -29,7 +37,7 @@ for (const t of targets.filter((t) => existsSync(t.entry))) {
     target: t.platform === 'node' ? 'node20' : 'es2022',
     format: t.platform === 'node' ? 'cjs' : 'iife',
     sourcemap: true,
-    external: t.platform === 'node' ? nodeExternal : [],
+    external: t.platform === 'node' ? [...nodeExternal, ...(t.external ?? [])] : [],
     banner: t.banner ? { js: t.banner } : undefined,
     logLevel: 'warning',
   });

@@ -3,7 +3,6 @@
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { Ctx } from './ctx';
-import { logJobEvents } from './jobs';
 import { DashboardPanel } from './panels/dashboardPanel';
 import { RewardsPanel } from './panels/rewardsPanel';
 import { RecordFileSystem } from './review/recordFs';
@@ -21,7 +20,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     ctx,
     new StatusBar(ctx),
-    logJobEvents(ctx),
     traces,
     new ReviewController(context.extensionUri),
     vscode.workspace.registerFileSystemProvider(RECORD_SCHEME, new RecordFileSystem(), { isCaseSensitive: true }),

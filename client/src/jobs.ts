@@ -104,12 +104,3 @@ async function reportOutcome(title: string, o: Outcome): Promise<void> {
     if (pick) void vscode.commands.executeCommand(Commands.showLogs);
   }
 }
-
-/** Job log lines go to the output channel. */
-export function logJobEvents(ctx: Ctx): vscode.Disposable {
-  return ctx.onJobEvent((e) => {
-    if (e.kind === 'progress') return;
-    const where = e.stage ? `${e.stage}${e.step !== undefined ? ` ${e.step}` : ''}` : e.jobId;
-    ctx.output.appendLine(`[${where}] ${e.kind === 'log' ? '' : `${e.kind} `}${e.message ?? ''}`.trimEnd());
-  });
-}

@@ -256,6 +256,10 @@ function updateCharts(): void {
     xScale.min = hi - lo < 1 ? Math.floor(lo) - 1 : undefined;
     xScale.max = hi - lo < 1 ? Math.ceil(hi) + 1 : undefined;
     chart.update('none');
+    // Points drawn (gaps between stages excluded); the end-to-end tests (test/e2e) read it.
+    canvas.dataset.points = String(
+      datasets.flatMap((d) => d.data).filter((p) => typeof (p as { y?: unknown } | null)?.y === 'number').length,
+    );
   }
 }
 
