@@ -1,4 +1,4 @@
-// The honest control for an RL stage: the same wall time spent continuing SFT from the same
+// The honest control for an RL stage: the same compute (CPU seconds) spent continuing SFT from the same
 // starting checkpoint on the data a user has (the cold-start set; RL prompts carry only answers).
 import { lmStageConfig, LmStageConfig } from '../config/pipelineConfig';
 import { StageContext, StageSummary } from './context';
@@ -19,15 +19,17 @@ export async function runSftControl(ctx: StageContext, rl: StageSummary): Promis
     ...lmStageConfig(ctx.config, 'cold-start'),
     ...CONTROL_DEFAULTS,
     ...overrides,
-    // The wall-time budget ends the run, not the step count.
+    // The CPU-time budget ends the run, not the step count.
     steps: Number.MAX_SAFE_INTEGER,
   };
+  // Match CPU time, not wall time: other work on the machine must not tilt the comparison.
+  const budget = rl.cpu_seconds ?? rl.wall_seconds;
   ctx.reporter.log(
-    `${rl.stage}-control: continuing SFT from the same start for ${Math.round(rl.wall_seconds)} s (RL's wall time)`,
+    `${rl.stage}-control: continuing SFT from the same start for ${Math.round(budget)} CPU seconds (as RL used)`,
   );
   return runLmStage({ ...ctx, from: ctx.from ?? checkpointDir(ctx.runDir, 'cold-start') }, 'cold-start', {
     name: `${rl.stage}-control`,
     cfg,
-    maxWallSeconds: rl.wall_seconds,
+    maxCpuSeconds: budget,
   });
 }
