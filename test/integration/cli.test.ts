@@ -211,3 +211,92 @@ test('Ctrl-C checkpoints; running again resumes from that step', async () => {
     fs.rmSync(cfgFile, { force: true });
   }
 });
+
+test('pipeline --preset tiny runs all seven stages; a review with nothing accepted stops sft with exit 1', () => {
+  const out = path.join(tmp, 'all-stages');
+  const r = r1(['pipeline', '--preset', 'tiny', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const stages = ['pretrain', 'cold-start', 'reasoning-rl', 'rejection-sampling', 'sft', 'reward-model', 'rl-all'];
+  for (const stage of stages) {
+    assert.ok(fs.existsSync(path.join(out, stage, 'summary.json')), `${stage}/summary.json`);
+    assert.match(r.stdout, new RegExp(`^${stage}\\s`, 'm'), `${stage} row in the summary table`);
+  }
+  const summary = (stage: string) => JSON.parse(fs.readFileSync(path.join(out, stage, 'summary.json'), 'utf8'));
+  const metrics = (stage: string) =>
+    fs
+      .readFileSync(path.join(out, stage, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+
+  // rejection-sampling: a valid review file (auto-accepted in the tiny preset) and its statistics.
+  const review = path.join(out, 'rejection-sampling', 'review.jsonl');
+  const v = r1(['validate', review, '--kind', 'review', '--json']);
+  assert.equal(v.code, 0, v.stdout);
+  const records = fs
+    .readFileSync(review, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  const rs = summary('rejection-sampling');
+  assert.ok(records.length > 0 && records.length === rs.figures.kept, `${records.length} traces kept`);
+  assert.equal(rs.figures.acceptance_rate, rs.figures.kept / rs.figures.sampled);
+  for (const rec of records) {
+    assert.equal(rec.status, 'accepted');
+    assert.deepEqual(Object.keys(rec.rewards).sort(), ['accuracy', 'format', 'language', 'repetition']);
+    assert.equal(rec.source.stage, 'reasoning-rl');
+    assert.ok(Number.isInteger(rec.source.sample) && rec.source.temperature > 0 && rec.source.checkpoint);
+  }
+  assert.ok(metrics('rejection-sampling').some((m) => 'acceptance_rate' in m && 'rejected/truncated' in m));
+  assert.match(r.stdout, /^rejection-sampling .*accepted \d+\.\d% \(\d+\/\d+\)/m);
+
+  // sft and reward-model: checkpoints; the reward model is marked as one, with its head in the manifest.
+  for (const stage of ['sft', 'reward-model', 'rl-all'])
+    for (const f of ['model.json', 'weights.bin', 'tokenizer.json', 'config.json', 'state.json'])
+      assert.ok(fs.existsSync(path.join(out, stage, 'checkpoint', f)), `${stage}/${f}`);
+  const rmDir = path.join(out, 'reward-model', 'checkpoint');
+  assert.equal(JSON.parse(fs.readFileSync(path.join(rmDir, 'config.json'), 'utf8')).kind, 'reward-model');
+  const manifest = JSON.parse(fs.readFileSync(path.join(rmDir, 'model.json'), 'utf8'));
+  assert.ok(manifest.weightsManifest[0].weights.some((w: { name: string }) => w.name === 'rm.head'));
+  const acc = summary('reward-model').figures.pair_accuracy;
+  assert.ok(acc >= 0 && acc <= 1, `pair accuracy ${acc}`);
+  assert.ok(metrics('reward-model').some((m) => 'eval/pair_accuracy' in m));
+  assert.match(r.stdout, /^reward-model .*pair accuracy \d\.\d{3}/m);
+
+  // rl-all: the preference metric, and the reward model scoring general prompts only in the last 2 of 4 steps.
+  const rlAll = metrics('rl-all');
+  assert.ok(rlAll.some((m) => typeof m['rewards/preference/mean'] === 'number' && m['rewards/preference/mean'] !== 0));
+  const groups = fs
+    .readFileSync(path.join(out, 'rl-all', 'groups.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  const general = groups.filter((g) => g.answer === '');
+  assert.ok(general.length > 0 && groups.some((g) => g.answer !== ''), 'both general and verifiable prompts');
+  for (const g of general) {
+    const scored = g.completions.every((c: { rewards: object }) => 'preference' in c.rewards);
+    assert.equal(scored, g.step > 2, `step ${g.step}: preference ${scored ? 'on' : 'off'}`);
+  }
+  assert.ok(groups.filter((g) => g.answer !== '').every((g) => !('preference' in g.completions[0].rewards)));
+
+  // A review nobody accepted yet: sft stops before training, naming the file.
+  const pendingRun = path.join(tmp, 'pending-review');
+  const pendingFile = path.join(pendingRun, 'rejection-sampling', 'review.jsonl');
+  fs.mkdirSync(path.dirname(pendingFile), { recursive: true });
+  fs.writeFileSync(pendingFile, records.map((rec) => JSON.stringify({ ...rec, status: 'pending' })).join('\n') + '\n');
+  const sft = r1([
+    'run',
+    'sft',
+    '--preset',
+    'tiny',
+    '--out',
+    pendingRun,
+    '--from',
+    path.join(out, 'pretrain', 'checkpoint'),
+  ]);
+  assert.equal(sft.code, 1, sft.stderr);
+  assert.ok(sft.stderr.includes(`${pendingFile}: no accepted traces`), sft.stderr);
+  assert.match(sft.stderr, /autoAccept/);
+  assert.ok(!sft.stderr.includes('    at '), 'no stack trace for bad input');
+  assert.ok(!fs.existsSync(path.join(pendingRun, 'sft', 'checkpoint')), 'nothing trained');
+});

@@ -191,8 +191,10 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, opts:
   });
   if (!stream) {
     const o = await opts.sample(spec);
+    // `refusal` is required (nullable) in the SDK's ChatCompletionMessage; this model never refuses.
+    const message = { role: 'assistant', content: o.text, refusal: null };
     const choice = chat
-      ? { index: 0, message: { role: 'assistant', content: o.text }, logprobs: null, finish_reason: o.finishReason }
+      ? { index: 0, message, logprobs: null, finish_reason: o.finishReason }
       : { index: 0, text: o.text, logprobs: null, finish_reason: o.finishReason };
     return sendJson(res, 200, {
       ...meta,
@@ -214,14 +216,18 @@ async function streamCompletion(
   usage: (o: SampleOutcome) => Record<string, number>,
 ): Promise<void> {
   const object = chat ? 'chat.completion.chunk' : 'text_completion';
-  const send = (choices: unknown[], extra: Record<string, unknown> = {}) => {
+  const wantUsage = (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+  // With include_usage, OpenAI gives every chunk a `usage` field: null until the last, extra chunk.
+  const noUsage = wantUsage ? { usage: null } : {};
+  const send = (choices: unknown[], extra: Record<string, unknown> = noUsage) => {
     if (!res.destroyed) res.write(`data: ${JSON.stringify({ ...meta, object, choices, ...extra })}\n\n`);
   };
   const choice = (text: string | undefined, finish: string | null, first = false) =>
     chat
       ? {
           index: 0,
-          delta: text === undefined ? {} : first ? { role: 'assistant', content: text } : { content: text },
+          delta:
+            text === undefined ? {} : first ? { role: 'assistant', content: text, refusal: null } : { content: text },
           logprobs: null,
           finish_reason: finish,
         }
@@ -232,7 +238,6 @@ async function streamCompletion(
   // the pieces are simply not written.
   const outcome = await opts.sample(spec, (piece) => send([choice(piece, null)]));
   send([choice(chat ? undefined : '', outcome.finishReason)]);
-  const wantUsage = (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
   if (wantUsage) send([], { usage: usage(outcome) });
   if (!res.destroyed) res.end('data: [DONE]\n\n');
 }

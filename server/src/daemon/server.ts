@@ -132,12 +132,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       if (msg.type === 'metric') void connection.sendNotification(Notifications.metric, msg.data);
       else void connection.sendNotification(Notifications.jobEvent, msg.data);
     });
-    const documents = registerLanguageFeatures(connection, (m) => log.error(m));
+    const language = registerLanguageFeatures(connection, (m) => log.error(m));
+    const documents = language.documents;
     registerRequests(connection, { workspace, jobs, sampler, documents, status, served, backend: opts.backend });
-    connection.onInitialize(() => ({
-      capabilities: LANGUAGE_CAPABILITIES,
-      serverInfo: { name: 'r1-daemon', version: DAEMON_VERSION },
-    }));
+    connection.onInitialize((params) => {
+      language.configure(params.initializationOptions);
+      return { capabilities: LANGUAGE_CAPABILITIES, serverInfo: { name: 'r1-daemon', version: DAEMON_VERSION } };
+    });
     connection.onInitialized(() => {
       initialized = true;
       // From here the editor's output channel is the live log (stderr would show it twice).

@@ -9,7 +9,10 @@ import { languageShare, targetScripts, thinkText, type Script } from '../rewards
 import { documentLines, LineRecord } from './documents';
 import { reasoningTexts } from './records';
 
-/** Wait this long after the last keystroke before revalidating a document. */
+/**
+ * Wait this long after the last keystroke before revalidating a document (by default; clients
+ * may set `diagnosticsDebounceMs` in initializationOptions, see lsp/index.ts).
+ */
 export const DIAGNOSTICS_DEBOUNCE_MS = 200;
 
 const SOURCE = 'r1';
@@ -104,6 +107,8 @@ export function computeDiagnostics(doc: TextDocument, file = doc.uri): Diagnosti
 export class DiagnosticScheduler {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly seen = new Set<string>();
+  /** Quiet time after an edit before revalidating; 0 revalidates on the next tick after each edit. */
+  debounceMs = DIAGNOSTICS_DEBOUNCE_MS;
 
   constructor(
     private readonly get: (uri: string) => TextDocument | undefined,
@@ -113,7 +118,7 @@ export class DiagnosticScheduler {
 
   schedule(doc: TextDocument): void {
     clearTimeout(this.timers.get(doc.uri));
-    const delay = this.seen.has(doc.uri) ? DIAGNOSTICS_DEBOUNCE_MS : 0;
+    const delay = this.seen.has(doc.uri) ? this.debounceMs : 0;
     this.seen.add(doc.uri);
     this.timers.set(
       doc.uri,

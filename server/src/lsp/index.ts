@@ -16,14 +16,28 @@ export const LANGUAGE_CAPABILITIES: ServerCapabilities = {
   documentSymbolProvider: true,
 };
 
-/**
- * Registers the language features; returns the open documents (the custom requests read
- * unsaved editor text from them).
- */
-export function registerLanguageFeatures(
-  connection: Connection,
-  log: (message: string) => void,
-): TextDocuments<TextDocument> {
+/** The keys of `initializationOptions` the language features read (the client sends more). */
+export interface LanguageInitOptions {
+  /**
+   * Milliseconds of quiet after an edit before diagnostics are recomputed (default
+   * DIAGNOSTICS_DEBOUNCE_MS, 200). 0 recomputes after every edit: benchmarks use it to time the
+   * work itself rather than the wait.
+   */
+  diagnosticsDebounceMs?: number;
+}
+
+/** Longest accepted debounce: anything longer would look like diagnostics being broken. */
+const MAX_DEBOUNCE_MS = 10_000;
+
+export interface LanguageFeatures {
+  /** The open documents (the custom requests read unsaved editor text from them). */
+  documents: TextDocuments<TextDocument>;
+  /** Applies the client's `initializationOptions`; values out of range are ignored. */
+  configure(initializationOptions: unknown): void;
+}
+
+/** Registers the language features on the connection. */
+export function registerLanguageFeatures(connection: Connection, log: (message: string) => void): LanguageFeatures {
   const documents = new TextDocuments(TextDocument);
   const dataset = (uri: string) => {
     const doc = documents.get(uri);
@@ -57,5 +71,14 @@ export function registerLanguageFeatures(
   });
 
   documents.listen(connection);
-  return documents;
+  return {
+    documents,
+    configure(init) {
+      const ms = (init as LanguageInitOptions | null | undefined)?.diagnosticsDebounceMs;
+      if (ms === undefined) return;
+      if (typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 && ms <= MAX_DEBOUNCE_MS) scheduler.debounceMs = ms;
+      else
+        log(`initializationOptions.diagnosticsDebounceMs: ignored ${JSON.stringify(ms)} (want 0..${MAX_DEBOUNCE_MS})`);
+    },
+  };
 }
