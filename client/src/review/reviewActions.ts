@@ -113,8 +113,7 @@ async function exists(uri: vscode.Uri): Promise<boolean> {
 async function appendCurated(edit: vscode.WorkspaceEdit, curated: vscode.Uri, pair: string): Promise<string> {
   const name = vscode.workspace.asRelativePath(curated);
   if (!(await exists(curated))) {
-    edit.createFile(curated, { ignoreIfExists: true });
-    edit.insert(curated, new vscode.Position(0, 0), pair + '\n');
+    edit.createFile(curated, { ignoreIfExists: true, contents: new TextEncoder().encode(pair + '\n') });
     return `created ${name}`;
   }
   const doc = await vscode.workspace.openTextDocument(curated);
