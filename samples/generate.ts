@@ -15,9 +15,10 @@ import {
   promptOf,
   randomProblem,
   reasoningCompletion,
+  weightedOp,
   solve,
 } from '../server/src/samples/arithmetic';
-import { generalSftRecords, preferencePairs } from '../server/src/samples/general';
+import { generalPrompts, generalSftRecords, preferencePairs } from '../server/src/samples/general';
 import { Rng } from '../server/src/util/rng';
 
 const SIZES = { eval: 300, coldStart: 2000, rlPrompts: 8000, corpus: 30000 };
@@ -72,7 +73,7 @@ function main(): void {
   // The corpus may repeat problems (the x-by-one-digit space is small) but never an eval one.
   const corpus: string[] = [];
   while (corpus.length < SIZES.corpus) {
-    const p = randomProblem(rng, level);
+    const p = randomProblem(rng, level, weightedOp(rng));
     if (!evalKeys.has(problemKey(p))) corpus.push(corpusDocument(p));
   }
 
@@ -84,9 +85,12 @@ function main(): void {
   fs.writeFileSync(path.join(here, 'rl-prompts.jsonl'), jsonl(rlPrompts.map(rlRecord)));
   fs.writeFileSync(path.join(here, 'corpus.txt'), corpus.join('\n\n') + '\n');
   fs.writeFileSync(path.join(here, 'general-sft.jsonl'), jsonl(generalSftRecords()));
-  fs.writeFileSync(path.join(here, 'preference.jsonl'), jsonl(preferencePairs()));
+  fs.writeFileSync(path.join(here, 'general-prompts.jsonl'), jsonl(generalPrompts()));
+  // Its own stream, so the arithmetic files above stay the same whatever the general data draws.
+  const pairs = preferencePairs(new Rng(Number(values.seed) * 7 + 3));
+  fs.writeFileSync(path.join(here, 'preference.jsonl'), jsonl(pairs));
   console.log(
-    `samples: ${evalSet.length} eval, ${coldStart.length} cold-start, ${rlPrompts.length} RL prompts, ${corpus.length} corpus documents`,
+    `samples: ${evalSet.length} eval, ${coldStart.length} cold-start, ${rlPrompts.length} RL prompts, ${corpus.length} corpus documents, ${generalSftRecords().length} general SFT records and prompts, ${pairs.length} preference pairs`,
   );
 }
 

@@ -37,7 +37,18 @@ export interface LoadedCheckpoint {
 const WEIGHTS = 'weights.bin';
 const OPTIMIZER = 'optimizer.bin';
 
-function readWeights(dir: string, manifestFile: string): Map<string, tf.Tensor> {
+/** What a checkpoint holds besides the GPT, e.g. the reward model's scalar head. */
+export interface CheckpointExtras {
+  /** More weights, saved in the same manifest as the GPT's. */
+  weights?: Map<string, tf.Tensor>;
+  /** Fields merged into config.json beside the architecture (e.g. `kind: "reward-model"`). */
+  config?: Record<string, unknown>;
+  /** `modelTopology.architecture` in model.json (default `gpt`). */
+  architecture?: string;
+}
+
+/** Every tensor of a checkpoint's manifest (`model.json`) or optimizer file, by name; the caller disposes them. */
+export function readWeights(dir: string, manifestFile: string): Map<string, tf.Tensor> {
   const manifest = readJson(path.join(dir, manifestFile)) as {
     weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
   };
@@ -70,8 +81,9 @@ export async function saveCheckpoint(
   tokenizer: Tokenizer,
   state: TrainState,
   optimizer?: AdamW,
+  extras: CheckpointExtras = {},
 ): Promise<void> {
-  const weights = new Map<string, tf.Tensor>(model.params);
+  const weights = new Map<string, tf.Tensor>([...model.params, ...(extras.weights ?? [])]);
   const { data, specs } = await tf.io.encodeWeights(Object.fromEntries(weights));
   const optData = optimizer ? await tf.io.encodeWeights(Object.fromEntries(optimizer.stateTensors())) : undefined;
   replaceDirAtomic(dir, (tmp) => {
@@ -80,12 +92,12 @@ export async function saveCheckpoint(
       format: 'r1-workbench-gpt',
       generatedBy: `TensorFlow.js v${tf.version.tfjs}`,
       convertedBy: null,
-      modelTopology: { architecture: 'gpt', config: model.config },
+      modelTopology: { architecture: extras.architecture ?? 'gpt', config: model.config },
       weightsManifest: [{ paths: [WEIGHTS], weights: specs }],
     };
     fs.writeFileSync(path.join(tmp, 'model.json'), JSON.stringify(modelJson, null, 1));
     fs.writeFileSync(path.join(tmp, 'tokenizer.json'), JSON.stringify(tokenizer.toJSON(), null, 1));
-    fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(model.config, null, 1));
+    fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify({ ...model.config, ...extras.config }, null, 1));
     const fullState: TrainState = {
       ...state,
       optimizer: optData ? 'optimizer.json' : null,
@@ -117,9 +129,22 @@ export function loadCheckpoint(dir: string): LoadedCheckpoint {
       `${dir}: not a checkpoint folder (expected model.json, config.json, tokenizer.json, state.json)`,
     );
   }
-  const config = readJson(path.join(dir, 'config.json')) as ModelConfig;
+  const config = readJson(path.join(dir, 'config.json')) as ModelConfig & { kind?: string };
+  if (config.kind === 'reward-model') {
+    // Its LM head is the base model's, untrained since: generating from it would mislead.
+    throw new UserError(
+      `${dir}: this is a reward-model checkpoint (a scalar scoring head), not a language model; it scores completions in stage rl-all`,
+    );
+  }
   const tokenizer = Tokenizer.fromJSON(readJson(path.join(dir, 'tokenizer.json')) as TokenizerJson);
   const tensors = readWeights(dir, 'model.json');
+  const model = gptFromWeights(dir, config, tensors);
+  for (const t of tensors.values()) if (!t.isDisposed) t.dispose();
+  return { model, tokenizer, state: readState(dir), dir };
+}
+
+/** Builds a GPT from a checkpoint's tensors, taking (and disposing) the ones it uses. */
+export function gptFromWeights(dir: string, config: ModelConfig, tensors: Map<string, tf.Tensor>): GPT {
   const params = new Map<string, tf.Variable>();
   for (const name of GPT.paramNames(config)) {
     const t = tensors.get(name);
@@ -127,8 +152,12 @@ export function loadCheckpoint(dir: string): LoadedCheckpoint {
     params.set(name, tf.variable(t, true));
     t.dispose();
   }
-  for (const t of tensors.values()) if (!t.isDisposed) t.dispose();
-  return { model: new GPT(config, 0, params), tokenizer, state: readState(dir), dir };
+  return new GPT(config, 0, params);
+}
+
+/** Reads a checkpoint's JSON file; a missing or broken one is a UserError naming it. */
+export function readCheckpointJson(dir: string, file: string): unknown {
+  return readJson(path.join(dir, file));
 }
 
 /** Restores the optimizer moments saved with a checkpoint, if any. */

@@ -35,18 +35,47 @@ export class TerminalReporter implements StageReporter {
   }
 }
 
-const fmt = (x: number | undefined, digits = 3) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(digits));
+const fmt = (x: number | undefined, digits = 3) =>
+  x === undefined || x === null || Number.isNaN(x) ? '-' : x.toFixed(digits);
+/** A stage figure: counts (integers) without decimals. */
+const fig = (x: number | undefined, digits = 3) => (Number.isInteger(x) ? String(x) : fmt(x, digits));
 
-/** The end-of-pipeline table: wall time and eval figures per stage. */
+/**
+ * Figures that read better as one phrase, first in the extra column: rejection sampling's
+ * acceptance rate and the reward model's held-out pair accuracy. Each names the figures it uses.
+ */
+const HEADLINES: { uses: string[]; text: (f: Record<string, number>) => string }[] = [
+  {
+    uses: ['acceptance_rate', 'kept', 'sampled'],
+    text: (f) => `accepted ${fmt(100 * f.acceptance_rate, 1)}% (${fig(f.kept)}/${fig(f.sampled)})`,
+  },
+  {
+    uses: ['pair_accuracy', 'start_pair_accuracy'],
+    text: (f) => `pair accuracy ${fmt(f.pair_accuracy)} (start ${fmt(f.start_pair_accuracy)})`,
+  },
+];
+
+/** The extra column: headline phrases, then every other figure as name=value. */
+export function extraColumn(figures: Record<string, number> = {}): string {
+  const used = new Set<string>();
+  const parts: string[] = [];
+  for (const h of HEADLINES) {
+    if (!(h.uses[0] in figures)) continue;
+    parts.push(h.text(figures));
+    h.uses.forEach((k) => used.add(k));
+  }
+  for (const [k, v] of Object.entries(figures)) if (!used.has(k)) parts.push(`${k}=${fig(v)}`);
+  return parts.join(' ');
+}
+
+/** The end-of-pipeline table: wall time, eval figures and each stage's own figures per stage. */
 export function summaryTable(summaries: StageSummary[]): string {
   const header = ['stage', 'wall', 'steps', 'pass@1', '+', '-', '*', 'format', 'lang', 'extra'];
   const rows = summaries
     .flatMap((s) => (s.control ? [s, s.control] : [s]))
     .map((s) => {
       const g = s.eval?.by_group ?? {};
-      const extra = Object.entries(s.figures ?? {})
-        .map(([k, v]) => `${k}=${fmt(v)}`)
-        .join(' ');
+      const extra = extraColumn(s.figures);
       return [
         s.stage + (s.cancelled ? ' (cancelled)' : ''),
         `${Math.round(s.wall_seconds)}s`,

@@ -118,6 +118,15 @@ export class GPT {
 
   /** ids (B, T) -> logits (B * T, V). Call inside tf.tidy; cached tensors are returned un-kept. */
   forward(ids: tf.Tensor2D, opts: ForwardOptions = {}): ForwardResult {
+    const { hidden, cache } = this.forwardHidden(ids, opts);
+    return { logits: matMul2d(hidden, this.w('head') as tf.Tensor2D), cache };
+  }
+
+  /**
+   * ids (B, T) -> final-norm hidden states (B * T, C), before the output head: what `forward`
+   * turns into logits and what a scalar head (the reward model) reads. Call inside tf.tidy.
+   */
+  forwardHidden(ids: tf.Tensor2D, opts: ForwardOptions = {}): { hidden: tf.Tensor2D; cache?: LayerCache[] } {
     const c = this.config;
     const [B, T] = ids.shape;
     const H = c.nHeads;
@@ -157,9 +166,8 @@ export class GPT {
       ) as tf.Tensor2D;
       x = tf.add(x, tf.add(matMul2d(m, this.w(`h${l}.mlp.w2`) as tf.Tensor2D), this.w(`h${l}.mlp.b2`)));
     }
-    const hf = layerNorm(x, this.w('ln_f.g') as tf.Tensor1D, this.w('ln_f.b') as tf.Tensor1D);
-    const logits = matMul2d(hf, this.w('head') as tf.Tensor2D);
-    return { logits, cache: opts.returnCache ? newCache : undefined };
+    const hidden = layerNorm(x, this.w('ln_f.g') as tf.Tensor1D, this.w('ln_f.b') as tf.Tensor1D);
+    return { hidden, cache: opts.returnCache ? newCache : undefined };
   }
 
   dispose(): void {

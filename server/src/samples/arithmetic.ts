@@ -106,6 +106,21 @@ export function corpusDocument(p: Problem): string {
   return `${promptOf(p)}\n${working(p)}\nAnswer: ${solve(p)}`;
 }
 
+/**
+ * Operation mix of the pretraining corpus. Subtraction gets the largest share: its working
+ * (compare, swap, borrow) is the hardest for a small model to learn from few examples.
+ */
+export const CORPUS_OP_WEIGHTS: Record<Op, number> = { '+': 0.3, '-': 0.4, '*': 0.3 };
+
+export function weightedOp(rng: Rng, weights: Record<Op, number> = CORPUS_OP_WEIGHTS): Op {
+  let u = rng.next() * OPS.reduce((a, op) => a + weights[op], 0);
+  for (const op of OPS) {
+    u -= weights[op];
+    if (u < 0) return op;
+  }
+  return OPS[OPS.length - 1];
+}
+
 export function randomProblem(rng: Rng, level: Level = LEVELS[1], op?: Op): Problem {
   const chosen = op ?? rng.pick(OPS);
   const a = rng.int(0, level.maxA);

@@ -30,11 +30,17 @@ export interface StageSummary {
   /** Stage id, or a derived run's name such as `reasoning-rl-control`. */
   stage: StageId | string;
   wall_seconds: number;
+  /** CPU seconds of this process (all threads): the compute a comparison should match. */
+  cpu_seconds?: number;
   steps: number;
   checkpoint?: string;
   eval?: Omit<EvalResult, 'examples'>;
-  /** Stage-specific figures (e.g. eval loss, plain-layout accuracy). */
+  /** Stage-specific figures (e.g. eval loss, plain-layout accuracy); the summary table shows them. */
   figures?: Record<string, number>;
+  /** Detail counts kept out of the summary table (e.g. rejection sampling's rejections per rule). */
+  counts?: Record<string, number>;
+  /** Files the stage wrote besides its checkpoint, by role (e.g. `review`: the review file). */
+  outputs?: Record<string, string>;
   cancelled?: boolean;
   /** The compute-matched SFT control, when one was run (`--control sft`). */
   control?: StageSummary;

@@ -27,6 +27,7 @@ import { EpochSampler, pairBatch } from '../train/batches';
 import { AdamW, DEFAULT_ADAMW, learningRate } from '../train/optimizer';
 import { UserError } from '../util/errors';
 import { writeFileAtomic } from '../util/fsAtomic';
+import { StageClock } from '../util/stageClock';
 import { yieldToEventLoop } from '../util/yieldToEventLoop';
 import { MetricsWriter } from '../util/metrics';
 import { Rng } from '../util/rng';
@@ -41,6 +42,7 @@ const DEFAULT_FROM: Record<GrpoStageId, string> = { 'reasoning-rl': 'cold-start'
 
 interface Progress {
   wallSeconds: number;
+  cpuSeconds: number;
   startPass: number;
   bestPass: number;
   bestStep: number;
@@ -134,6 +136,7 @@ export async function runGrpoStage(
     const sampled = runEval(cfg.temperature);
     progress = {
       wallSeconds: 0,
+      cpuSeconds: 0,
       startPass: greedy['pass@1'],
       bestPass: greedy['pass@1'],
       bestStep: 0,
@@ -159,10 +162,11 @@ export async function runGrpoStage(
   }
 
   let step = state.step;
-  let segmentStart = Date.now();
+  let clock = new StageClock(progress.wallSeconds, progress.cpuSeconds ?? 0);
   const save = async (dirOut: string, done: boolean) => {
-    progress.wallSeconds += (Date.now() - segmentStart) / 1000;
-    segmentStart = Date.now();
+    progress.wallSeconds = clock.wallSeconds;
+    progress.cpuSeconds = clock.cpuSeconds;
+    clock = new StageClock(progress.wallSeconds, progress.cpuSeconds);
     const s: TrainState = {
       ...state,
       stage,
@@ -289,7 +293,14 @@ export async function runGrpoStage(
   if (stopReason === 'cancelled') {
     await save(ckpt, false);
     reporter.log(`${stage}: cancelled at step ${step}; run again with the same --out to resume`);
-    return { stage, wall_seconds: progress.wallSeconds, steps: step, checkpoint: ckpt, cancelled: true };
+    return {
+      stage,
+      wall_seconds: progress.wallSeconds,
+      cpu_seconds: progress.cpuSeconds,
+      steps: step,
+      checkpoint: ckpt,
+      cancelled: true,
+    };
   }
   let final = runEval();
   metrics.write({ stage, step, ...evalMetrics(final) });
@@ -326,6 +337,7 @@ export async function runGrpoStage(
   const summary: StageSummary = {
     stage,
     wall_seconds: progress.wallSeconds,
+    cpu_seconds: progress.cpuSeconds,
     steps: step,
     checkpoint: ckpt,
     eval: evalFigures,

@@ -23,6 +23,7 @@ import { evalLoss, LmBatch, trainStep } from '../train/lmStep';
 import { AdamW, DEFAULT_ADAMW, learningRate } from '../train/optimizer';
 import { UserError } from '../util/errors';
 import { writeFileAtomic } from '../util/fsAtomic';
+import { StageClock } from '../util/stageClock';
 import { yieldToEventLoop } from '../util/yieldToEventLoop';
 import { MetricsWriter } from '../util/metrics';
 import { Rng } from '../util/rng';
@@ -51,8 +52,20 @@ export interface LmRunOptions {
   name?: string;
   /** Settings instead of the config's `stages.<stage>`. */
   cfg?: LmStageConfig;
-  /** Stop (as finished) once this much wall time is spent: compute-matched comparisons. */
-  maxWallSeconds?: number;
+  /** Stop (as finished) once this many CPU seconds are spent: compute-matched comparisons. */
+  maxCpuSeconds?: number;
+  /** Stage whose checkpoint to start from when the caller gives no --from (instead of the default). */
+  fromStage?: string;
+  /** Training batches instead of the config's `data` file (e.g. `sft` mixing curated and general pairs). */
+  batches?: (tok: Tokenizer, contextLength: number, rng: Rng) => () => LmBatch;
+}
+
+/** Whether `stage` in `runDir` finished: its final checkpoint and its summary are written. */
+export function isStageComplete(runDir: string, stage: string): boolean {
+  const ckpt = checkpointDir(runDir, stage);
+  return (
+    checkpointExists(ckpt) && readState(ckpt).done && fs.existsSync(path.join(stageDir(runDir, stage), 'summary.json'))
+  );
 }
 
 export async function runLmStage(
@@ -69,12 +82,12 @@ export async function runLmStage(
   writeFileAtomic(path.join(dir, 'config.json'), JSON.stringify({ ...config, stage: cfg }, null, 2));
 
   const summaryFile = path.join(dir, 'summary.json');
-  if (checkpointExists(ckpt) && readState(ckpt).done && fs.existsSync(summaryFile)) {
+  if (isStageComplete(ctx.runDir, stage)) {
     reporter.log(`${stage}: already complete (${ckpt})`);
     return JSON.parse(fs.readFileSync(summaryFile, 'utf8')) as StageSummary;
   }
 
-  const { model, tokenizer, state, resumed } = await startingPoint(ctx, stageId, ckpt, cfg);
+  const { model, tokenizer, state, resumed } = await startingPoint(ctx, stageId, ckpt, cfg, opts.fromStage);
   const opt = new AdamW(model.params, { ...DEFAULT_ADAMW, weightDecay: cfg.weightDecay });
   const rng = new Rng(state.rngState);
   const metrics = new MetricsWriter(path.join(dir, 'metrics.jsonl'), reporter.metric?.bind(reporter));
@@ -86,7 +99,9 @@ export async function runLmStage(
     fs.rmSync(metrics.file, { force: true });
   }
 
-  const nextBatch = batchSource(stageId, cfg, tokenizer, model.config.contextLength, rng);
+  const nextBatch = opts.batches
+    ? opts.batches(tokenizer, model.config.contextLength, rng)
+    : batchSource(stageId, cfg, tokenizer, model.config.contextLength, rng);
   const evalExamples = loadRl(resolveData(config, config.eval.data)).slice(0, config.eval.limit);
   const heldOut = cfg.heldOut ? heldOutBatch(cfg.heldOut, tokenizer, model.config.contextLength) : undefined;
   const runEval = (): { result: EvalResult; figures: Record<string, number> } => {
@@ -96,13 +111,10 @@ export async function runLmStage(
     return { result, figures };
   };
 
-  let wall = Number(state.extra?.wallSeconds ?? 0);
-  let segmentStart = Date.now();
+  const clock = new StageClock(Number(state.extra?.wallSeconds ?? 0), Number(state.extra?.cpuSeconds ?? 0));
   let step = state.step;
   let cancelled = false;
   const save = async (done: boolean) => {
-    wall += (Date.now() - segmentStart) / 1000;
-    segmentStart = Date.now();
     const s: TrainState = {
       ...state,
       stage,
@@ -110,7 +122,7 @@ export async function runLmStage(
       totalSteps: cfg.steps,
       done,
       rngState: rng.state,
-      extra: { wallSeconds: wall },
+      extra: { wallSeconds: clock.wallSeconds, cpuSeconds: clock.cpuSeconds },
     };
     await saveCheckpoint(ckpt, model, tokenizer, s, opt);
   };
@@ -122,7 +134,7 @@ export async function runLmStage(
       cancelled = true;
       break;
     }
-    if (opts.maxWallSeconds !== undefined && wall + (Date.now() - segmentStart) / 1000 >= opts.maxWallSeconds) break;
+    if (opts.maxCpuSeconds !== undefined && clock.cpuSeconds >= opts.maxCpuSeconds) break;
     const t0 = performance.now();
     const lr = learningRate(step, cfg.steps, cfg.lr, cfg.warmupSteps, cfg.minLrRatio);
     const batch = nextBatch();
@@ -157,7 +169,14 @@ export async function runLmStage(
     reporter.log(`${stage}: cancelled at step ${step}; run again with the same --out to resume`);
     model.dispose();
     opt.dispose();
-    return { stage, wall_seconds: wall, steps: step, checkpoint: ckpt, cancelled: true };
+    return {
+      stage,
+      wall_seconds: clock.wallSeconds,
+      cpu_seconds: clock.cpuSeconds,
+      steps: step,
+      checkpoint: ckpt,
+      cancelled: true,
+    };
   }
   reporter.log(`${stage}: evaluating on ${evalExamples.length} held-out problems`);
   const { result, figures } = runEval();
@@ -167,7 +186,8 @@ export async function runLmStage(
   void examples;
   const summary: StageSummary = {
     stage,
-    wall_seconds: wall,
+    wall_seconds: clock.wallSeconds,
+    cpu_seconds: clock.cpuSeconds,
     steps: step,
     checkpoint: ckpt,
     eval: evalFigures,
@@ -193,6 +213,7 @@ async function startingPoint(
   stage: LmStageId,
   ckpt: string,
   cfg: LmStageConfig,
+  fromStageOverride?: string,
 ): Promise<{ model: GPT; tokenizer: Tokenizer; state: TrainState; resumed: boolean }> {
   if (checkpointExists(ckpt)) {
     const loaded = loadCheckpoint(ckpt);
@@ -209,7 +230,7 @@ async function startingPoint(
     optimizer: null,
     optimizerStep: 0,
   };
-  const fromStage = DEFAULT_FROM[stage];
+  const fromStage = fromStageOverride ?? DEFAULT_FROM[stage];
   const from = ctx.from ?? (fromStage ? checkpointDir(ctx.runDir, fromStage) : undefined);
   if (!from) {
     const tokenizer = new Tokenizer();

@@ -4,7 +4,11 @@ import { UserError } from '../util/errors';
 import { StageContext, StageSummary } from './context';
 import { runGrpoStage } from './grpoStage';
 import { runLmStage } from './lmStage';
+import { runRejectionSampling } from './rejectionSampling';
+import { runRewardModelStage } from './rewardModelStage';
+import { runRlAllStage } from './rlAllStage';
 import { runSftControl } from './sftControl';
+import { runSftStage } from './sftStage';
 
 type StageRunner = (ctx: StageContext) => Promise<StageSummary>;
 
@@ -16,6 +20,10 @@ const RUNNERS: Partial<Record<StageId, StageRunner>> = {
     if (ctx.control === 'sft' && !rl.cancelled) rl.control = await runSftControl(ctx, rl);
     return rl;
   },
+  'rejection-sampling': runRejectionSampling,
+  sft: runSftStage,
+  'reward-model': runRewardModelStage,
+  'rl-all': runRlAllStage,
 };
 
 export const STAGE_DESCRIPTIONS: Record<StageId, string> = {
@@ -46,7 +54,13 @@ export async function runStage(ctx: StageContext, stage: StageId): Promise<Stage
     throw new UserError(
       `stage "${stage}" is not available in this version (available: ${Object.keys(RUNNERS).join(', ')})`,
     );
-  return runner(ctx);
+  try {
+    return await runner(ctx);
+  } catch (err) {
+    // A progress bar left running keeps its timer, and the process, alive after the error.
+    ctx.reporter.progressStop();
+    throw err;
+  }
 }
 
 /** The stages present in the config, in pipeline order. */
