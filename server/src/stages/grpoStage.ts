@@ -29,7 +29,7 @@ import { UserError } from '../util/errors';
 import { writeFileAtomic } from '../util/fsAtomic';
 import { StageClock } from '../util/stageClock';
 import { yieldToEventLoop } from '../util/yieldToEventLoop';
-import { MetricsWriter } from '../util/metrics';
+import { MetricsWriter, truncateJsonlAfterStep } from '../util/metrics';
 import { Rng } from '../util/rng';
 import { RlExample } from '../data/records';
 import { Tokenizer } from '../tokenizer/tokenizer';
@@ -123,7 +123,7 @@ export async function runGrpoStage(
   if (resumed) {
     loadOptimizerState(ckpt, opt, state);
     metrics.truncateAfter(state.step);
-    truncateGroups(groupsFile, state.step);
+    truncateJsonlAfterStep(groupsFile, state.step);
     progress = state.extra as unknown as Progress;
     reporter.log(`resuming ${stage} from step ${state.step}`);
   } else {
@@ -394,21 +394,6 @@ function appendGroups(
     }),
   );
   fs.appendFileSync(file, lines.join('\n') + '\n');
-}
-
-function truncateGroups(file: string, step: number): void {
-  if (!fs.existsSync(file)) return;
-  const kept = fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => {
-      try {
-        return l.trim() && (JSON.parse(l) as { step: number }).step <= step;
-      } catch {
-        return false;
-      }
-    });
-  fs.writeFileSync(file, kept.map((l) => l + '\n').join(''));
 }
 
 function prefixKeys(prefix: string, figures: Record<string, number>): Record<string, number> {

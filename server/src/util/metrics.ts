@@ -1,6 +1,7 @@
 // metrics.jsonl: one JSON object per logged step, each with `stage` and `step`.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomic } from './fsAtomic';
 
 export type MetricRecord = { stage: string; step: number } & Record<string, number | string>;
 
@@ -14,19 +15,7 @@ export class MetricsWriter {
 
   /** On resume, drop lines logged after the checkpoint so the file has no duplicate steps. */
   truncateAfter(step: number): void {
-    if (!fs.existsSync(this.file)) return;
-    const kept = fs
-      .readFileSync(this.file, 'utf8')
-      .split('\n')
-      .filter((line) => {
-        if (!line.trim()) return false;
-        try {
-          return (JSON.parse(line) as MetricRecord).step <= step;
-        } catch {
-          return false; // a line cut short by a crash
-        }
-      });
-    fs.writeFileSync(this.file, kept.map((l) => l + '\n').join(''));
+    truncateJsonlAfterStep(this.file, step);
   }
 
   write(m: MetricRecord): void {
@@ -42,4 +31,24 @@ export function readMetrics(file: string): MetricRecord[] {
     .split('\n')
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as MetricRecord);
+}
+
+/**
+ * Keeps only the lines of a per-step JSONL log (metrics, groups) with `step <= step`, so a
+ * resumed stage does not log the same steps twice. Drops a last line cut short by a crash.
+ */
+export function truncateJsonlAfterStep(file: string, step: number): void {
+  if (!fs.existsSync(file)) return;
+  const kept = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => {
+      if (!line.trim()) return false;
+      try {
+        return (JSON.parse(line) as { step: number }).step <= step;
+      } catch {
+        return false;
+      }
+    });
+  writeFileAtomic(file, kept.map((l) => l + '\n').join(''));
 }
