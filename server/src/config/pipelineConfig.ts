@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { BackendName, BACKEND_NAMES } from '../backend/backend';
 import { ModelConfig, PRESETS } from '../model/config';
 import { UserError } from '../util/errors';
+import { schemaProblems } from './schemaCheck';
 
 export const STAGE_IDS = [
   'pretrain',
@@ -84,6 +85,14 @@ export const LM_STAGE_DEFAULTS: Omit<LmStageConfig, 'data'> = {
 
 export class ConfigError extends UserError {
   override name = 'ConfigError';
+
+  constructor(
+    message: string,
+    /** JSON pointer of the offending value in the config file (e.g. `/stages/pretrain/steps`), when known. */
+    readonly pointer?: string,
+  ) {
+    super(message);
+  }
 }
 
 function isObject(x: unknown): x is Record<string, unknown> {
@@ -93,7 +102,11 @@ function isObject(x: unknown): x is Record<string, unknown> {
 export function deepMerge<T>(base: T, over: unknown): T {
   if (!isObject(base) || !isObject(over)) return (over === undefined ? base : over) as T;
   const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = k in out ? deepMerge(out[k], v) : v;
+  for (const [k, v] of Object.entries(over)) {
+    const value = Object.hasOwn(out, k) ? deepMerge(out[k], v) : v;
+    // defineProperty: a "__proto__" key from JSON stays a plain key instead of swapping the prototype.
+    Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
+  }
   return out as T;
 }
 
@@ -106,14 +119,17 @@ export function loadPipelineConfig(file: string, preset?: string): PipelineConfi
     throw new ConfigError(`${file}: cannot read config (${err instanceof Error ? err.message : String(err)})`);
   }
   if (!isObject(raw)) throw new ConfigError(`${file}: the config must be a JSON object`);
+  checkSchema(raw, file);
   let merged = raw as unknown as PipelineConfig;
   if (preset) {
-    const over = merged.presets?.[preset];
-    if (!over) {
+    // hasOwn: `--preset constructor` must not find Object's members.
+    const over = merged.presets && Object.hasOwn(merged.presets, preset) ? merged.presets[preset] : undefined;
+    if (!isObject(over)) {
       const known = Object.keys(merged.presets ?? {});
       throw new ConfigError(`${file}: field "presets": no preset "${preset}" (have: ${known.join(', ') || 'none'})`);
     }
     merged = deepMerge(merged, over);
+    checkSchema(merged, file, ` (with preset "${preset}")`);
   }
   const config: PipelineConfig = {
     ...merged,
@@ -123,6 +139,21 @@ export function loadPipelineConfig(file: string, preset?: string): PipelineConfi
   };
   checkConfig(config, file);
   return config;
+}
+
+// Messages for the first few problems: enough to fix a file in one go without flooding a terminal.
+const MAX_PROBLEMS = 3;
+
+/** Throws a ConfigError naming the JSON path of each problem the config schema finds. */
+function checkSchema(config: unknown, file: string, context = ''): void {
+  const problems = schemaProblems(config);
+  if (problems.length === 0) return;
+  const lines = problems.slice(0, MAX_PROBLEMS).map((p) => {
+    const where = p.pointer === '' ? 'the config' : `field "${p.field}" (${p.pointer})`;
+    return `${file}${context}: ${where} ${p.message}`;
+  });
+  if (problems.length > MAX_PROBLEMS) lines.push(`... and ${problems.length - MAX_PROBLEMS} more`);
+  throw new ConfigError(lines.join('\n'), problems[0].pointer);
 }
 
 function checkConfig(c: PipelineConfig, file: string): void {
