@@ -57,7 +57,7 @@ export function builtinRewards(): Record<string, RewardFactory> {
       const configured = targetScripts(target); // fail at config time, not mid-run
       return (ctx) => {
         checkContext(ctx);
-        const scripts = ctx.language !== undefined ? targetScripts(ctx.language) : configured;
+        const scripts = ctx.language !== undefined ? recordScripts(ctx.language) : configured;
         return languageShare(thinkText(ctx.completion), scripts);
       };
     },
@@ -73,6 +73,15 @@ export function builtinRewards(): Record<string, RewardFactory> {
       };
     },
   };
+}
+
+/** A record's own target language; an unknown one is an error that names the field. */
+function recordScripts(language: string): ReturnType<typeof targetScripts> {
+  try {
+    return targetScripts(language);
+  } catch (err) {
+    throw new UserError(`reward context: "language": ${(err as Error).message}`);
+  }
 }
 
 // Which records a builtin scores. Skipped rewards are left out of the breakdown and the total,
@@ -165,6 +174,11 @@ export class RewardSet {
       const value = e.custom ? await callCustom(e, ctx) : await e.fn(ctx);
       rewards[e.name] = value;
       total += e.weight * value;
+    }
+    // Finite weights and rewards can still overflow; one Infinity would make a GRPO batch NaN.
+    if (!Number.isFinite(total)) {
+      const terms = this.entries.filter((e) => e.name in rewards).map((e) => `${e.weight} * ${rewards[e.name]}`);
+      throw new UserError(`rewards: the weighted total overflowed (${terms.join(' + ')}); use smaller weights`);
     }
     return { rewards, total };
   }

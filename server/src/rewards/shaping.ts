@@ -41,7 +41,10 @@ export function cosineReward(options: CosineOptions): (ctx: RewardContext) => nu
     const [lo, hi] = correct
       ? [options.minValueCorrect, options.maxValueCorrect]
       : [options.maxValueWrong, options.minValueWrong];
-    return lo + 0.5 * (hi - lo) * (1 + cosine);
+    // A weighted mean of lo and hi rather than lo + w * (hi - lo): the difference of two large
+    // finite options can overflow to Infinity, the mean cannot.
+    const w = 0.5 * (1 + cosine);
+    return lo * (1 - w) + hi * w;
   };
 }
 
