@@ -29,7 +29,6 @@ import {
   PublishDiagnosticsNotification,
   ShutdownRequest,
   type PublishDiagnosticsParams,
-  type Range,
 } from 'vscode-languageserver-protocol';
 import {
   Notifications,
@@ -47,7 +46,7 @@ import {
   tempWorkspace,
   writeTinyConfig,
 } from '../test/integration/helpers/daemon';
-import { benchDatasetLines } from './diagnostics';
+import { benchDatasetLines, nextEdit } from './diagnostics';
 
 const { values: args } = parseArgs({
   options: {
@@ -70,35 +69,6 @@ const TIMEOUT_MS = 120_000;
 function percentile(xs: number[], p: number): number {
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-
-/**
- * The next incremental edit, applied to `lines` too. Cycles through what a person reviewing a
- * dataset does: correct an answer, break a record (a deleted closing brace), repair it; spread
- * over the whole file so no one region stays cached.
- */
-function nextEdit(i: number, lines: string[], broken: { line?: number }): { range: Range; text: string } {
-  if (broken.line !== undefined) {
-    const line = broken.line;
-    const end = lines[line].length;
-    lines[line] += '}';
-    broken.line = undefined;
-    return { range: { start: { line, character: end }, end: { line, character: end } }, text: '}' };
-  }
-  // A multiplicative stride touches lines all over the document in a fixed order.
-  const line = (i * 7919 + 13) % lines.length;
-  const text = lines[line];
-  if (i % 3 === 1 && text.endsWith('}')) {
-    broken.line = line;
-    lines[line] = text.slice(0, -1);
-    return { range: { start: { line, character: text.length - 1 }, end: { line, character: text.length } }, text: '' };
-  }
-  const m = /"answer":"(\d*)"/.exec(text);
-  const start = m ? m.index + '"answer":"'.length : 1;
-  const old = m ? m[1] : '';
-  const value = String((Number(old) || 0) + 1);
-  lines[line] = text.slice(0, start) + value + text.slice(start + old.length);
-  return { range: { start: { line, character: start }, end: { line, character: start + old.length } }, text: value };
 }
 
 function isRecord(line: string): boolean {

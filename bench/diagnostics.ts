@@ -1,10 +1,14 @@
 // How long the language server takes to produce diagnostics, symbols and code lenses for a
-// 10,000-record dataset (the work behind each debounced revalidation), in process. Prints
-// milliseconds. bench/daemon-latency.ts times the same dataset through a running daemon.
-// Run: node --import tsx bench/diagnostics.ts [records]
+// 10,000-record dataset, in process: first a full pass (a document seen for the first time),
+// then per incremental edit (what each keystroke costs once the document is open). Prints
+// milliseconds. bench/daemon-latency.ts times the same dataset and edits through a running daemon.
+// Run: node --import tsx bench/diagnostics.ts [records] [edits]
+import type { Range } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { codeLenses } from '../server/src/lsp/codeLens';
 import { computeDiagnostics } from '../server/src/lsp/diagnostics';
+import { trackedDocuments } from '../server/src/lsp/documents';
+import { hoverAt } from '../server/src/lsp/hover';
 import { documentSymbols } from '../server/src/lsp/symbols';
 import { promptOf, reasoningCompletion, solve, type Problem } from '../server/src/samples/arithmetic';
 
@@ -25,6 +29,35 @@ export function benchDatasetLines(n: number): string[] {
   return lines;
 }
 
+/**
+ * The `i`-th incremental edit, applied to `lines` too. Cycles through what a person reviewing a
+ * dataset does: correct an answer, break a record (a deleted closing brace), repair it; spread
+ * over the whole file so no one region stays cached.
+ */
+export function nextEdit(i: number, lines: string[], broken: { line?: number }): { range: Range; text: string } {
+  if (broken.line !== undefined) {
+    const line = broken.line;
+    const end = lines[line].length;
+    lines[line] += '}';
+    broken.line = undefined;
+    return { range: { start: { line, character: end }, end: { line, character: end } }, text: '}' };
+  }
+  // A multiplicative stride touches lines all over the document in a fixed order.
+  const line = (i * 7919 + 13) % lines.length;
+  const text = lines[line];
+  if (i % 3 === 1 && text.endsWith('}')) {
+    broken.line = line;
+    lines[line] = text.slice(0, -1);
+    return { range: { start: { line, character: text.length - 1 }, end: { line, character: text.length } }, text: '' };
+  }
+  const m = /"answer":"(\d*)"/.exec(text);
+  const start = m ? m.index + '"answer":"'.length : 1;
+  const old = m ? m[1] : '';
+  const value = String((Number(old) || 0) + 1);
+  lines[line] = text.slice(0, start) + value + text.slice(start + old.length);
+  return { range: { start: { line, character: start }, end: { line, character: start + old.length } }, text: value };
+}
+
 function time<T>(label: string, fn: () => T): T {
   const t0 = performance.now();
   const out = fn();
@@ -32,17 +65,46 @@ function time<T>(label: string, fn: () => T): T {
   return out;
 }
 
-function main(n: number): void {
-  const text = benchDatasetLines(n).join('\n') + '\n';
+/** Nearest-rank percentile of `xs` (p in 0..100). */
+function percentile(xs: number[], p: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+async function main(n: number, edits: number): Promise<void> {
+  const lines = benchDatasetLines(n);
+  const text = lines.join('\n') + '\n';
   process.stdout.write(`${n} records, ${(text.length / 1e6).toFixed(1)} MB\n`);
   for (let round = 1; round <= 3; round++) {
+    // A new document object each round: nothing is cached, so this is a full pass.
     const doc = TextDocument.create('file:///bench.jsonl', 'jsonl', round, text);
-    const diags = time(`diagnostics (round ${round})`, () => computeDiagnostics(doc));
+    const diags = time(`full diagnostics (round ${round})`, () => computeDiagnostics(doc));
     time(`  symbols`, () => documentSymbols(doc));
     time(`  code lenses`, () => codeLenses(doc));
     if (round === 1) process.stdout.write(`  ${diags.length} diagnostics\n`);
   }
+
+  // Incremental: the document as the daemon's document store keeps it, edited as in daemon-latency.ts.
+  const doc = trackedDocuments.create('file:///bench.jsonl', 'jsonl', 1, text);
+  computeDiagnostics(doc);
+  const costs = { edit: [] as number[], diagnostics: [] as number[], hover: [] as number[], symbols: [] as number[] };
+  const timed = async (into: number[], fn: () => unknown) => {
+    const t0 = performance.now();
+    await fn();
+    into.push(performance.now() - t0);
+  };
+  const broken: { line?: number } = {};
+  for (let i = 0; i < edits; i++) {
+    const change = nextEdit(i, lines, broken);
+    await timed(costs.edit, () => trackedDocuments.update(doc, [change], i + 2));
+    await timed(costs.diagnostics, () => computeDiagnostics(doc));
+    await timed(costs.hover, () => hoverAt(doc, { line: change.range.start.line, character: 3 }));
+    await timed(costs.symbols, () => documentSymbols(doc));
+  }
+  process.stdout.write(`\nper incremental edit (${edits} edits), ms:  p50 / p95\n`);
+  for (const [name, xs] of Object.entries(costs))
+    process.stdout.write(`  ${name.padEnd(26)} ${percentile(xs, 50).toFixed(2)} / ${percentile(xs, 95).toFixed(2)}\n`);
 }
 
-// Run only as a script: daemon-latency.ts imports the dataset from here.
-if (require.main === module) main(Number(process.argv[2] ?? 10_000));
+// Run only as a script: daemon-latency.ts imports the dataset and the edits from here.
+if (require.main === module) void main(Number(process.argv[2] ?? 10_000), Number(process.argv[3] ?? 200));

@@ -16,7 +16,8 @@ export interface ValidationResult {
   records: number;
 }
 
-type AnyRecord = RecordOfKind[DatasetKind];
+/** A record of any kind. */
+export type AnyRecord = RecordOfKind[DatasetKind];
 
 interface Analysis<R> extends ValidationResult {
   /** The records without errors, in file order. */
@@ -53,44 +54,69 @@ function analyze(text: string, file: string, given?: DatasetKind): Analysis<AnyR
 
   for (const { line, text: lineText, value } of objects) {
     const ctx = new RecordContext(file, line, lineText, value, diagnostics);
-    if (kind === undefined) {
-      ctx.error(UNKNOWN_KIND_MESSAGE);
-      continue;
-    }
-    const mismatch = kindMismatch(value, kind, given === undefined);
-    if (mismatch) {
-      ctx.error(mismatch);
-      continue;
-    }
-    const record = CHECKERS[kind](ctx);
+    const record = checkObject(ctx, kind, given === undefined);
     if (!record) continue;
     parsed.push(record);
 
-    const key = duplicateKey(kind, record);
+    const key = duplicateKey(kind!, record);
     const first = seen.get(key);
     if (first === undefined) seen.set(key, line);
-    else {
-      const what = kind === 'review' ? 'record: same prompt and completion' : 'prompt: same';
-      ctx.warning(`duplicate ${what} as line ${first}`, [promptField(value)]);
-    }
+    else reportDuplicate(ctx, kind!, first);
   }
-  if (records === 0)
-    diagnostics.push({ file, line: 1, col: 1, severity: 'warning', message: 'no records in this file' });
+  if (records === 0) diagnostics.push(noRecordsWarning(file));
   return { kind, diagnostics: sortDiagnostics(diagnostics), records, parsed };
 }
 
-// Review files legitimately hold several traces per prompt (K samples each); only an identical
-// trace is a duplicate there. For the other kinds a repeated prompt skews training or eval.
-function duplicateKey(kind: DatasetKind, record: AnyRecord): string {
+/**
+ * Checks one JSON object line as a record of the file's `kind` (undefined: no kind could be
+ * told); problems go to `ctx`. Returns the typed record if the line had no error. `inferred`
+ * says the kind came from the records rather than from the user. One line's result depends
+ * only on its text, `kind` and `inferred` (the incremental validator relies on this).
+ */
+export function checkObject(
+  ctx: RecordContext,
+  kind: DatasetKind | undefined,
+  inferred: boolean,
+): AnyRecord | undefined {
+  if (kind === undefined) {
+    ctx.error(UNKNOWN_KIND_MESSAGE);
+    return undefined;
+  }
+  const mismatch = kindMismatch(ctx.value, kind, inferred);
+  if (mismatch) {
+    ctx.error(mismatch);
+    return undefined;
+  }
+  return CHECKERS[kind](ctx);
+}
+
+/**
+ * Two records with the same key are duplicates. Review files legitimately hold several traces
+ * per prompt (K samples each); only an identical trace is a duplicate there. For the other
+ * kinds a repeated prompt skews training or eval.
+ */
+export function duplicateKey(kind: DatasetKind, record: AnyRecord): string {
   return JSON.stringify(
     kind === 'review' ? [record.prompt, (record as RecordOfKind['review']).completion] : record.prompt,
   );
+}
+
+/** Warns that the record in `ctx` repeats the one on line `first` (1-based). */
+export function reportDuplicate(ctx: RecordContext, kind: DatasetKind, first: number): void {
+  const what = kind === 'review' ? 'record: same prompt and completion' : 'prompt: same';
+  ctx.warning(`duplicate ${what} as line ${first}`, [promptField(ctx.value)]);
+}
+
+/** The warning for a file without a single non-blank line. */
+export function noRecordsWarning(file: string): Diagnostic {
+  return { file, line: 1, col: 1, severity: 'warning', message: 'no records in this file' };
 }
 
 function promptField(value: Record<string, unknown>): string {
   return ['prompt', 'messages', 'question', 'chosen'].find((k) => value[k] !== undefined) ?? 'prompt';
 }
 
-function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
+/** Sorts by line, then column; stable, so one line's problems keep the order they were found in. */
+export function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
   return diagnostics.sort((a, b) => a.line - b.line || a.col - b.col);
 }

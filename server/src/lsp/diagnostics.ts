@@ -1,12 +1,15 @@
 // Diagnostics for dataset documents: everything `r1 validate` reports (validateText), plus a
 // warning for a chain of thought that mixes scripts (what R1's language reward penalises).
-// Recomputed on a short debounce so typing in a 10,000-record file stays responsive.
+// Validation is incremental (data/incrementalValidate.ts, kept per document by documents.ts),
+// and the editor-side work per line (ranges, the language check) is kept per line as well, so
+// a keystroke in a 10,000-record file costs about one line's work plus a pass over the lines.
 import { Diagnostic, DiagnosticSeverity, Range } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { scanJson } from '../data/jsonScan';
-import { validateText } from '../data/validate';
+import type { LineEntry } from '../data/incrementalValidate';
+import { scanJson, type Span } from '../data/jsonScan';
+import type { Diagnostic as DataDiagnostic } from '../data/records';
 import { languageShare, targetScripts, thinkText, type Script } from '../rewards';
-import { documentLines, LineRecord } from './documents';
+import { documentState } from './documents';
 import { reasoningTexts } from './records';
 
 /**
@@ -22,11 +25,19 @@ const NON_ASCII = /[^\p{ASCII}]/u;
 const TAG = /<\/?(?:think|answer)>/y;
 const WORD = /[^\s,:\]}"\\]+/y;
 
+// Per-line results, dropped with their line: an edited line is a new entry.
+const spansOf = new WeakMap<LineEntry, Span[]>();
+const mixedOf = new WeakMap<LineEntry, Omit<Diagnostic, 'range'> & { start: number; end: number }>();
+const CLEAN = { start: 0, end: 0, message: '' }; // marks a line without a mixed-language warning
+
 /** The end of what a diagnostic at `start` is about: a tag, a JSON value (or key + value), a word. */
-function tokenEnd(text: string, start: number): number {
+function tokenEnd(entry: LineEntry, start: number): number {
+  const text = entry.text;
   TAG.lastIndex = start;
   if (TAG.exec(text)) return TAG.lastIndex;
-  for (const span of scanJson(text).spans.values()) {
+  let spans = spansOf.get(entry);
+  if (!spans) spansOf.set(entry, (spans = [...scanJson(text).spans.values()]));
+  for (const span of spans) {
     if (span.start === start || span.key === start) return span.end;
   }
   if (text[start] === '"') {
@@ -40,17 +51,35 @@ function tokenEnd(text: string, start: number): number {
   return WORD.exec(text) ? WORD.lastIndex : start + 1;
 }
 
-function rangeAt(lines: LineRecord[], line: number, character: number): Range {
-  const text = lines[line]?.text ?? '';
+function rangeAt(entry: LineEntry, line: number, character: number): Range {
+  const text = entry.text;
   // An error at the end of a line (a record cut short) underlines its last character.
   const start = Math.max(0, Math.min(character, text.length - 1));
-  return Range.create(line, start, line, Math.min(text.length, Math.max(tokenEnd(text, start), start + 1)));
+  return Range.create(line, start, line, Math.min(text.length, Math.max(tokenEnd(entry, start), start + 1)));
 }
 
-/** The mixed-language warning of one record, if its chain of thought is not all in its target script. */
-function mixedLanguage(rec: LineRecord): Diagnostic[] {
-  const v = rec.value;
-  if (!v) return [];
+function fromValidation(d: DataDiagnostic, entry: LineEntry): Diagnostic {
+  return {
+    range: rangeAt(entry, d.line - 1, d.col - 1),
+    severity: d.severity === 'error' ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning,
+    source: SOURCE,
+    message: d.message,
+    ...(d.field ? { code: d.field } : {}),
+  };
+}
+
+/** The mixed-language warning of one line, if its chain of thought is not all in its target script. */
+function mixedLanguage(entry: LineEntry, line: number): Diagnostic | undefined {
+  let found = mixedOf.get(entry);
+  if (!found) mixedOf.set(entry, (found = measureLanguage(entry) ?? CLEAN));
+  if (found === CLEAN) return undefined;
+  const { start, end, ...rest } = found;
+  return { range: Range.create(line, start, line, end), ...rest };
+}
+
+function measureLanguage(entry: LineEntry): (Omit<Diagnostic, 'range'> & { start: number; end: number }) | undefined {
+  const v = entry.value;
+  if (!v) return undefined;
   let scripts = LATIN;
   let target = 'latin';
   if (typeof v.language === 'string') {
@@ -58,10 +87,9 @@ function mixedLanguage(rec: LineRecord): Diagnostic[] {
       scripts = targetScripts(v.language);
       target = v.language;
     } catch {
-      return []; // an unknown language is reported by validation; there is nothing to measure against
+      return undefined; // an unknown language is reported by validation; there is nothing to measure against
     }
   }
-  const out: Diagnostic[] = [];
   for (const { field, text } of reasoningTexts(v)) {
     if (!text.includes('<think>')) continue;
     const thought = thinkText(text);
@@ -69,32 +97,30 @@ function mixedLanguage(rec: LineRecord): Diagnostic[] {
     if (scripts.includes('latin') && !NON_ASCII.test(thought)) continue;
     const share = languageShare(thought, scripts);
     if (share >= 1) continue;
-    const col = Math.max(0, rec.text.indexOf(`"${field}"`));
+    const col = Math.max(0, entry.text.indexOf(`"${field}"`));
     const pct = Math.floor(share * 100);
-    out.push({
-      range: Range.create(rec.line, col, rec.line, col + field.length + 2),
+    // One warning per record is enough to find it.
+    return {
+      start: col,
+      end: col + field.length + 2,
       severity: DiagnosticSeverity.Warning,
       source: SOURCE,
       code: 'mixed-language',
       message: `mixed-language chain of thought: ${pct}% of its words are in the target script (${target})`,
-    });
-    break; // one warning per record is enough to find it
+    };
   }
-  return out;
+  return undefined;
 }
 
-/** All diagnostics of a dataset document; `file` labels nothing here but validation needs it. */
-export function computeDiagnostics(doc: TextDocument, file = doc.uri): Diagnostic[] {
-  const lines = documentLines(doc);
-  const { diagnostics } = validateText(doc.getText(), file);
-  const out: Diagnostic[] = diagnostics.map((d) => ({
-    range: rangeAt(lines, d.line - 1, d.col - 1),
-    severity: d.severity === 'error' ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning,
-    source: SOURCE,
-    message: d.message,
-    ...(d.field ? { code: d.field } : {}),
-  }));
-  for (const rec of lines) out.push(...mixedLanguage(rec));
+/** All diagnostics of a dataset document, sorted by position. */
+export function computeDiagnostics(doc: TextDocument): Diagnostic[] {
+  const { validation } = documentState(doc);
+  const out = validation.result().diagnostics.map((d) => fromValidation(d, validation.entry(d.line - 1)!));
+  const lines = validation.lines();
+  for (let i = 0; i < lines.length; i++) {
+    const mixed = mixedLanguage(lines[i], i);
+    if (mixed) out.push(mixed);
+  }
   return out.sort(
     (a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character,
   );

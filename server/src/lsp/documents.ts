@@ -1,10 +1,13 @@
 // Dataset documents as the language features see them: which documents are datasets, and
-// their lines parsed once per document version (hover, code lenses, symbols and the
-// mixed-language check all read the same parse).
+// their lines parsed and validated incrementally. Each open document keeps an
+// IncrementalValidation that the document sync feeds with every change (trackedDocuments), so
+// an edit re-parses only the lines it touches; hover, code lenses, symbols and diagnostics all
+// read the same per-line parse.
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { TextDocumentContentChangeEvent, TextDocumentsConfiguration } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { splitLines } from '../data/jsonl';
+import { IncrementalValidation, type LineEntry } from '../data/incrementalValidate';
 import { UserError } from '../util/errors';
 
 /** One line of a JSONL document; `value` is set when the line parses as a JSON object. */
@@ -20,6 +23,96 @@ export function isDatasetDocument(doc: { uri: string; languageId: string }): boo
   return doc.languageId === 'jsonl' || /\.jsonl$/i.test(doc.uri);
 }
 
+/** What is kept per document: its lines as of `version`, and the line records built from them. */
+interface DocumentState {
+  version: number;
+  validation: IncrementalValidation;
+  /** The line records of `version`, and the entries they were made from (to reuse unmoved ones). */
+  records?: { version: number; entries: LineEntry[]; lines: LineRecord[] };
+}
+
+// Keyed by the document object: the open-document store updates one object in place, and a
+// document created elsewhere (a file read from disk, a test) never picks up another's state.
+const states = new WeakMap<TextDocument, DocumentState>();
+
+/**
+ * The document's incremental state, brought up to date: after changes seen by
+ * trackedDocuments it is current already; otherwise (a document it did not see change) the
+ * whole text is compared line by line, and unchanged lines keep their results.
+ */
+export function documentState(doc: TextDocument): DocumentState {
+  let state = states.get(doc);
+  if (!state) {
+    state = { version: doc.version, validation: new IncrementalValidation(doc.uri, doc.getText()) };
+    states.set(doc, state);
+  } else if (state.version !== doc.version) {
+    state.validation.setText(doc.getText());
+    state.version = doc.version;
+  }
+  return state;
+}
+
+/**
+ * How the open-document store (TextDocuments) creates and updates documents: as usual, and
+ * each incremental change is also applied to the document's validation state, if it has one.
+ */
+export const trackedDocuments: TextDocumentsConfiguration<TextDocument> = {
+  create: (uri, languageId, version, content) => TextDocument.create(uri, languageId, version, content),
+  update(doc, changes, version) {
+    const state = states.get(doc);
+    // A state that missed a change resyncs from the text on its next use.
+    if (!state || state.version !== doc.version) return TextDocument.update(doc, changes, version);
+    for (const change of changes) {
+      applyChange(state.validation, doc, change);
+      TextDocument.update(doc, [change], version);
+    }
+    state.version = version;
+    return doc;
+  },
+};
+
+/** Applies one change to `validation`, reading its range against `doc` before the change. */
+function applyChange(
+  validation: IncrementalValidation,
+  doc: TextDocument,
+  change: TextDocumentContentChangeEvent,
+): void {
+  if (!('range' in change)) return validation.setText(change.text);
+  const start = doc.offsetAt(change.range.start);
+  const end = doc.offsetAt(change.range.end);
+  validation.edit(Math.min(start, end), Math.max(start, end), change.text);
+}
+
+const toLineRecord = (line: number, e: LineEntry): LineRecord => ({ line, text: e.text, value: e.value });
+
+/**
+ * Every line of the document, parsed; the array is shared until the document's version changes.
+ * A line whose text and number did not change keeps its LineRecord object, so what the
+ * features derive from a record (symbols, lenses) can be kept per record.
+ */
+export function documentLines(doc: TextDocument): LineRecord[] {
+  const state = documentState(doc);
+  if (state.records?.version !== doc.version) {
+    const before = state.records;
+    const entries = [...state.validation.lines()];
+    const lines = entries.map((e, i) => (before?.entries[i] === e ? before.lines[i] : toLineRecord(i, e)));
+    state.records = { version: doc.version, entries, lines };
+  }
+  return state.records.lines;
+}
+
+/** One line, parsed (through the document's state when it is current, else just that line). */
+export function lineRecord(doc: TextDocument, line: number): LineRecord | undefined {
+  if (line < 0 || line >= doc.lineCount) return undefined;
+  const state = states.get(doc);
+  if (state?.version === doc.version) {
+    const e = state.validation.entry(line);
+    return e && toLineRecord(line, e);
+  }
+  const text = doc.getText({ start: { line, character: 0 }, end: { line: line + 1, character: 0 } });
+  return parseLine(line, text.replace(/\r?\n$/, ''));
+}
+
 function parseLine(line: number, text: string): LineRecord {
   if (!text.trim()) return { line, text };
   try {
@@ -32,29 +125,9 @@ function parseLine(line: number, text: string): LineRecord {
   return { line, text };
 }
 
-const cache = new Map<string, { version: number; lines: LineRecord[] }>();
-
-/** Every line of the document, parsed; cached until the document's version changes. */
-export function documentLines(doc: TextDocument): LineRecord[] {
-  const hit = cache.get(doc.uri);
-  if (hit && hit.version === doc.version) return hit.lines;
-  const lines = splitLines(doc.getText()).map((text, i) => parseLine(i, text));
-  cache.set(doc.uri, { version: doc.version, lines });
-  return lines;
-}
-
-/** One line, parsed (from the cache when it is current, else just that line). */
-export function lineRecord(doc: TextDocument, line: number): LineRecord | undefined {
-  if (line < 0 || line >= doc.lineCount) return undefined;
-  const hit = cache.get(doc.uri);
-  if (hit && hit.version === doc.version) return hit.lines[line];
-  const text = doc.getText({ start: { line, character: 0 }, end: { line: line + 1, character: 0 } });
-  return parseLine(line, text.replace(/\r?\n$/, ''));
-}
-
-/** Drops a closed document's parse. */
-export function forgetDocument(uri: string): void {
-  cache.delete(uri);
+/** Drops a closed document's state. */
+export function forgetDocument(doc: TextDocument): void {
+  states.delete(doc);
 }
 
 /**

@@ -4,7 +4,7 @@ import { Connection, ServerCapabilities, TextDocuments, TextDocumentSyncKind } f
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { codeLenses } from './codeLens';
 import { DiagnosticScheduler } from './diagnostics';
-import { forgetDocument, isDatasetDocument } from './documents';
+import { forgetDocument, isDatasetDocument, trackedDocuments } from './documents';
 import { hoverAt } from './hover';
 import { documentSymbols } from './symbols';
 
@@ -38,7 +38,7 @@ export interface LanguageFeatures {
 
 /** Registers the language features on the connection. */
 export function registerLanguageFeatures(connection: Connection, log: (message: string) => void): LanguageFeatures {
-  const documents = new TextDocuments(TextDocument);
+  const documents = new TextDocuments(trackedDocuments);
   const dataset = (uri: string) => {
     const doc = documents.get(uri);
     return doc && isDatasetDocument(doc) ? doc : undefined;
@@ -53,7 +53,7 @@ export function registerLanguageFeatures(connection: Connection, log: (message: 
     if (isDatasetDocument(document)) scheduler.schedule(document);
   });
   documents.onDidClose(({ document }) => {
-    forgetDocument(document.uri);
+    forgetDocument(document);
     if (isDatasetDocument(document)) scheduler.clear(document.uri);
   });
 
