@@ -4,7 +4,7 @@ import { build } from 'esbuild';
 
 // tfjs stays external: the wasm backend finds its .wasm files relative to its own package,
 // and the optional native backends must be resolved lazily at run time.
-const nodeExternal = ['@tensorflow/*', 'vscode', 'mocha'];
+const nodeExternal = ['@tensorflow/*', 'webgpu', 'vscode', 'mocha'];
 
 const targets = [
   // The r1 CLI, which is also the daemon (`r1 daemon`).

@@ -35,6 +35,8 @@ interface Snapshot {
 interface RunResult {
   logits: Float32Array;
   grads: Map<string, Float32Array>;
+  /** Global gradient norm through one tf.addN over every parameter (as gradient clipping does). */
+  gradNorm: number;
   losses: number[];
 }
 
@@ -70,6 +72,9 @@ async function runOnCurrentBackend(weights: Map<string, Snapshot>, batch: LmBatc
     const first = model.gradients(() => lmLoss(model, batch));
     const grads = new Map<string, Float32Array>();
     for (const [name, g] of Object.entries(first.grads)) grads.set(name, (await g.data()) as Float32Array);
+    const normT = tf.tidy(() => tf.sqrt(tf.addN(Object.values(first.grads).map((g) => tf.sum(tf.mul(g, g))))));
+    const gradNorm = (await normT.data())[0];
+    normT.dispose();
     tf.dispose([first.value, ...Object.values(first.grads)]);
 
     const opt = new AdamW(model.params);
@@ -84,7 +89,7 @@ async function runOnCurrentBackend(weights: Map<string, Snapshot>, batch: LmBatc
     losses.push((await after.data())[0]);
     after.dispose();
     opt.dispose();
-    return { logits, grads, losses };
+    return { logits, grads, gradNorm, losses };
   } finally {
     model.dispose();
   }
@@ -152,6 +157,18 @@ test('webgpu: every gradient matches the cpu backend', { skip: SKIP && 'R1_SKIP_
     `# gradients: worst ${worst.name}, max abs diff ${worst.abs.toExponential(2)}, relative ${worst.rel.toExponential(2)}`,
   );
 });
+
+test(
+  'webgpu: the global gradient norm (tf.addN over every gradient) matches',
+  { skip: SKIP && 'R1_SKIP_WEBGPU=1' },
+  () => {
+    // More inputs than a shader may bind storage buffers: the backend sums them in chunks.
+    assert.ok(cpu.grads.size > 8);
+    const d = relDiff([cpu.gradNorm], [gpu.gradNorm]);
+    console.log(`# grad norm cpu ${cpu.gradNorm.toFixed(7)}, webgpu ${gpu.gradNorm.toFixed(7)}`);
+    assert.ok(cpu.gradNorm > 0 && d.rel <= REL_TOL, `grad norms ${cpu.gradNorm} vs ${gpu.gradNorm}`);
+  },
+);
 
 test(`webgpu: ${STEPS} AdamW steps give the same losses`, { skip: SKIP && 'R1_SKIP_WEBGPU=1' }, () => {
   assert.equal(gpu.losses.length, STEPS + 1);

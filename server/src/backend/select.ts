@@ -39,8 +39,7 @@ export type NodeGpuProbe = { loaded: false; why: string } | { loaded: true; gpu:
 
 /** Dawn: did `webgpu` + the tfjs backend load, and which adapter did Dawn offer? */
 export type WebGpuProbe =
-  | { loaded: false; why: string }
-  | { loaded: true; adapter: AdapterInfoLike | null; via: string; why?: string };
+  { loaded: false; why: string } | { loaded: true; adapter: AdapterInfoLike | null; via: string; why?: string };
 
 /** A backend that either loads or says why not. */
 export type LoadProbe = { ok: true } | { ok: false; why: string };

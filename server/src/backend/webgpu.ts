@@ -86,12 +86,15 @@ async function importOptional<T>(name: string): Promise<T> {
   return (await import(name)) as T;
 }
 
+/** The optional packages' names (a test points them at a missing package). */
+export const webgpuPackages = { dawn: 'webgpu', tfjs: '@tensorflow/tfjs-backend-webgpu' };
+
 let dawn: DawnModule | undefined;
 
 async function loadDawn(): Promise<DawnModule> {
   if (dawn) return dawn;
   try {
-    dawn = await importOptional<DawnModule>('webgpu');
+    dawn = await importOptional<DawnModule>(webgpuPackages.dawn);
   } catch (err) {
     throw new WebGpuUnavailable('missing', `${WEBGPU_INSTALL_HINT} (load failed: ${firstLine(err)})`);
   }
@@ -187,7 +190,7 @@ export async function initWebGpu(o: WebGpuOptions = webgpuOptions()): Promise<Ad
   });
   try {
     try {
-      await importOptional('@tensorflow/tfjs-backend-webgpu');
+      await importOptional(webgpuPackages.tfjs);
     } catch (err) {
       throw new WebGpuUnavailable('missing', `${WEBGPU_INSTALL_HINT} (load failed: ${firstLine(err)})`);
     }
@@ -213,6 +216,7 @@ export async function initWebGpu(o: WebGpuOptions = webgpuOptions()): Promise<Ad
     else delete (globalThis as { navigator?: unknown }).navigator;
   }
   guardSyncReads();
+  chunkAddN();
   adapterInUse = adapter;
   return adapter;
 }
@@ -240,6 +244,47 @@ function guardSyncReads(): void {
   };
   (guarded as { r1Guarded?: boolean }).r1Guarded = true;
   backend.readSync = guarded;
+}
+
+/**
+ * tfjs-backend-webgpu's AddN binds every input as a storage buffer in one shader, and WebGPU
+ * allows only maxStorageBuffersPerShaderStage (8 by default, 16 on Mesa GL) per stage, so
+ * tf.addN over many tensors (a global gradient norm) fails validation. Sum in chunks instead.
+ */
+function chunkAddN(): void {
+  const config = tf.getKernel('AddN', 'webgpu');
+  if (!config || (config.kernelFunc as { r1Chunked?: boolean }).r1Chunked) return;
+  const backend = tf.findBackend('webgpu') as unknown as {
+    device?: { limits?: { maxStorageBuffersPerShaderStage?: number } };
+    disposeData(dataId: object): void;
+  };
+  const maxInputs = Math.max(2, (backend.device?.limits?.maxStorageBuffersPerShaderStage ?? 8) - 1);
+  const addN = config.kernelFunc;
+  const chunked: tf.KernelFunc = (args) => {
+    let parts = args.inputs as unknown as tf.TensorInfo[];
+    if (parts.length <= maxInputs) return addN(args);
+    const temporaries: tf.TensorInfo[] = [];
+    while (parts.length > maxInputs) {
+      const next: tf.TensorInfo[] = [];
+      for (let i = 0; i < parts.length; i += maxInputs) {
+        const chunk = parts.slice(i, i + maxInputs);
+        if (chunk.length === 1) {
+          next.push(chunk[0]);
+          continue;
+        }
+        const sum = addN({ ...args, inputs: chunk as unknown as tf.NamedTensorInfoMap }) as tf.TensorInfo;
+        temporaries.push(sum);
+        next.push(sum);
+      }
+      parts = next;
+    }
+    const result = addN({ ...args, inputs: parts as unknown as tf.NamedTensorInfoMap });
+    for (const t of temporaries) backend.disposeData(t.dataId);
+    return result;
+  };
+  (chunked as { r1Chunked?: boolean }).r1Chunked = true;
+  tf.unregisterKernel('AddN', 'webgpu');
+  tf.registerKernel({ ...config, kernelFunc: chunked });
 }
 
 /** Drops the webgpu backend (and with it Dawn's device) so Node can exit; harmless when unused. */
