@@ -142,34 +142,6 @@ export class IncrementalValidation {
     this.splice(a, b - a + 1, merged.split('\n'));
   }
 
-  /**
-   * Replaces `count` lines from `start` (0-based) with `raws` (lines as split on '\n'). Lines
-   * that come back unchanged (a line split or join, a block moved) keep their results.
-   */
-  splice(start: number, count: number, raws: string[]): void {
-    const removed = this.entries.slice(start, start + count);
-    const byRaw = new Map<string, LineEntry[]>();
-    for (const e of removed) {
-      const same = byRaw.get(e.raw);
-      if (same) same.push(e);
-      else byRaw.set(e.raw, [e]);
-    }
-    const kept = new Set<LineEntry>();
-    const added = raws.map((raw, i) => {
-      const first = start + i === 0;
-      const old = byRaw.get(raw)?.pop();
-      if (!old || old.text !== lineText(raw, first)) return this.fresh(raw, first);
-      kept.add(old);
-      return old;
-    });
-    this.entries = this.entries.slice(0, start).concat(added, this.entries.slice(start + count));
-    for (const e of removed) if (!kept.has(e)) this.drop(e);
-    // A text always has a line, if an empty one (as ''.split('\n') has).
-    if (this.entries.length === 0) this.entries.push(this.fresh('', true));
-    // Only the first line drops a BOM: a line that moved into or out of first place may read differently.
-    if (start === 0) for (const i of [0, added.length]) this.refreshFirstLine(i);
-  }
-
   /** Line `i` (0-based), parsed. */
   entry(i: number): LineEntry | undefined {
     const e = this.entries[i];
@@ -237,17 +209,37 @@ export class IncrementalValidation {
     return { kind, diagnostics: out, records: this.records };
   }
 
+  /**
+   * Replaces `count` lines from `start` (0-based) with `raws` (lines as split on '\n'). Lines
+   * that come back unchanged (a line split or join, a block moved) keep their results; a line
+   * that moves into or out of first place reads differently if it has a BOM, so it is reused
+   * only if it reads the same. (Edits always replace the lines at their edges, so a line that
+   * changes place without being replaced never becomes or stops being the first.)
+   */
+  private splice(start: number, count: number, raws: string[]): void {
+    const removed = this.entries.slice(start, start + count);
+    const byRaw = new Map<string, LineEntry[]>();
+    for (const e of removed) {
+      const same = byRaw.get(e.raw);
+      if (same) same.push(e);
+      else byRaw.set(e.raw, [e]);
+    }
+    const kept = new Set<LineEntry>();
+    const added = raws.map((raw, i) => {
+      const first = start + i === 0;
+      const old = byRaw.get(raw)?.pop();
+      if (!old || old.text !== lineText(raw, first)) return this.fresh(raw, first);
+      kept.add(old);
+      return old;
+    });
+    this.entries = this.entries.slice(0, start).concat(added, this.entries.slice(start + count));
+    for (const e of removed) if (!kept.has(e)) this.drop(e);
+  }
+
   private fresh(raw: string, first: boolean): LineEntry {
     const e = new LineEntry(raw, lineText(raw, first));
     this.unparsed.add(e);
     return e;
-  }
-
-  private refreshFirstLine(i: number): void {
-    const e = this.entries[i];
-    if (!e || e.text === lineText(e.raw, i === 0)) return;
-    this.drop(e);
-    this.entries[i] = this.fresh(e.raw, i === 0);
   }
 
   private parse(e: LineEntry): void {
