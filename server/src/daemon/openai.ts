@@ -11,7 +11,11 @@ import { bearerToken, tokenMatches } from './wsServer';
 import type { SampleOutcome, SampleSpec } from './workerProtocol';
 
 const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_DRAIN_BYTES = 16 * MAX_BODY_BYTES;
 const DEFAULT_MAX_TOKENS = 256;
+// Far beyond any context this workbench trains (a few thousand byte-level tokens), so only
+// hostile or mistaken requests hit it; they get a 400 before the text reaches the sampler.
+const MAX_PROMPT_CHARS = 64 * 1024;
 
 export interface ApiOptions {
   token: string;
@@ -57,9 +61,12 @@ async function readJsonBody(req: http.IncomingMessage): Promise<Record<string, u
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new ApiError(413, `request body larger than ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk);
+    // Past the limit the rest is read and dropped: answering while the client still uploads
+    // makes it see a connection reset instead of the 413. A client that keeps going is cut off.
+    if (size > MAX_DRAIN_BYTES) break;
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
   }
+  if (size > MAX_BODY_BYTES) throw new ApiError(413, `request body larger than ${MAX_BODY_BYTES} bytes`);
   let body: unknown;
   try {
     body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
@@ -120,9 +127,20 @@ function sampleSpec(body: Record<string, unknown>, chat: boolean, checkpoint: st
   const maxTokens =
     intParam(body, 'max_tokens', undefined) ?? intParam(body, 'max_completion_tokens', DEFAULT_MAX_TOKENS)!;
   const topP = numberParam(body, 'top_p', 0, 1, 1);
+  const prompt = chat ? messagesOf(body) : promptOf(body);
+  const chars = typeof prompt === 'string' ? prompt.length : prompt.reduce((n, m) => n + m.content.length + 1, 0);
+  if (chars > MAX_PROMPT_CHARS) {
+    throw new ApiError(
+      400,
+      `the prompt has ${chars} characters, more than the ${MAX_PROMPT_CHARS} this server accepts (the model's context is far shorter)`,
+      undefined,
+      chat ? 'messages' : 'prompt',
+      'context_length_exceeded',
+    );
+  }
   const spec: SampleSpec = {
     checkpoint,
-    prompt: chat ? messagesOf(body) : promptOf(body),
+    prompt,
     maxTokens,
     // top_p 0 keeps only the most likely token, i.e. greedy decoding.
     temperature: topP === 0 ? 0 : numberParam(body, 'temperature', 0, 2, 1),
