@@ -1,8 +1,9 @@
 // Decoder-only transformer: token embedding, pre-norm blocks with causal multi-head attention
-// (rotary positions) and a GELU MLP, final norm, output head. Shapes: B batch, T time,
-// C dModel, H heads, hs head size, V vocab.
+// (rotary positions) and a GELU MLP or a Mixture-of-Experts layer (moe.ts), final norm, output
+// head. Shapes: B batch, T time, C dModel, H heads, hs head size, V vocab.
 import * as tf from '@tensorflow/tfjs';
 import { ModelConfig, validateModelConfig } from './config';
+import { capacityFor, MoeRouting, moeFeedForward, MoeWeights, nudgeBias } from './moe';
 import { applyRope, embed, gelu, layerNorm, matMul2d, ropeTables } from './ops';
 
 /** Keys and values of one layer for the positions seen so far: (B, H, Tpast, hs). */
@@ -30,15 +31,51 @@ export interface ForwardResult {
 
 const NEG_INF = -1e9;
 
+/** One training step's Mixture-of-Experts figures (after the balance bias moved). */
+export interface MoeStepStats {
+  /** Per layer, each expert's share of the routed assignments (sums to 1). */
+  load: number[][];
+  /** Per layer, the balance bias after this step's nudge. */
+  bias: number[][];
+  /** Mean over layers of the per-token routing entropy (nats; ln E is uniform). */
+  routerEntropy: number;
+  /** Assignments dropped for capacity / all assignments. */
+  droppedRatio: number;
+  /** Busiest expert's load / mean load, worst layer (1 = perfectly balanced). */
+  maxLoadRatio: number;
+  /** Sequence-wise balance loss summed over layers, before its weight. */
+  balanceLoss?: number;
+}
+
+/** What the forward passes of one training step recorded; see GPT.trainingGradients. */
+interface RoutingLog {
+  layers: MoeRouting[];
+  balance: tf.Scalar[];
+}
+
+/** Trainable-parameter suffixes of one block, dense or MoE, in creation order. */
+function blockParamSuffixes(c: ModelConfig): string[] {
+  const attn = ['ln1.g', 'ln1.b', 'attn.wq', 'attn.wk', 'attn.wv', 'attn.wo', 'ln2.g', 'ln2.b'];
+  if (!c.moe) return [...attn, 'mlp.w1', 'mlp.b1', 'mlp.w2', 'mlp.b2'];
+  const shared = c.moe.sharedExperts > 0 ? ['moe.shared.w1', 'moe.shared.w2'] : [];
+  return [...attn, 'moe.router', 'moe.w1', 'moe.w2', ...shared, 'moe.bias'];
+}
+
 export class GPT {
   readonly config: ModelConfig;
   /** Every trainable weight by name; names are stable across save/load. */
   readonly params: Map<string, tf.Variable>;
 
+  /** Last training step's MoE figures; undefined for a dense model or before the first step. */
+  lastMoeStats?: MoeStepStats;
+  private routingLog: RoutingLog | null = null;
+
   constructor(config: ModelConfig, seed = 0, params?: Map<string, tf.Variable>) {
     validateModelConfig(config);
     this.config = config;
     this.params = params ?? GPT.initParams(config, seed);
+    // The balance bias is state, not a weight: no gradient, no optimizer update.
+    for (const [name, v] of this.params) if (name.endsWith('.moe.bias')) v.trainable = false;
   }
 
   static initParams(c: ModelConfig, seed: number): Map<string, tf.Variable> {
@@ -58,10 +95,23 @@ export class GPT {
       add(`h${l}.attn.wo`, normal([c.dModel, c.dModel], residStd));
       add(`h${l}.ln2.g`, tf.ones([c.dModel]));
       add(`h${l}.ln2.b`, tf.zeros([c.dModel]));
-      add(`h${l}.mlp.w1`, normal([c.dModel, c.dFF], 0.02));
-      add(`h${l}.mlp.b1`, tf.zeros([c.dFF]));
-      add(`h${l}.mlp.w2`, normal([c.dFF, c.dModel], residStd));
-      add(`h${l}.mlp.b2`, tf.zeros([c.dModel]));
+      const m = c.moe;
+      if (m) {
+        const sharedWidth = m.sharedExperts * m.expertHidden;
+        add(`h${l}.moe.router`, normal([c.dModel, m.routedExperts], 0.02));
+        add(`h${l}.moe.w1`, normal([m.routedExperts, c.dModel, m.expertHidden], 0.02));
+        add(`h${l}.moe.w2`, normal([m.routedExperts, m.expertHidden, c.dModel], residStd));
+        if (sharedWidth > 0) {
+          add(`h${l}.moe.shared.w1`, normal([c.dModel, sharedWidth], 0.02));
+          add(`h${l}.moe.shared.w2`, normal([sharedWidth, c.dModel], residStd));
+        }
+        add(`h${l}.moe.bias`, tf.zeros([m.routedExperts]));
+      } else {
+        add(`h${l}.mlp.w1`, normal([c.dModel, c.dFF], 0.02));
+        add(`h${l}.mlp.b1`, tf.zeros([c.dFF]));
+        add(`h${l}.mlp.w2`, normal([c.dFF, c.dModel], residStd));
+        add(`h${l}.mlp.b2`, tf.zeros([c.dModel]));
+      }
     }
     add('ln_f.g', tf.ones([c.dModel]));
     add('ln_f.b', tf.zeros([c.dModel]));
@@ -72,24 +122,7 @@ export class GPT {
   /** Every parameter name for a config, in creation order. */
   static paramNames(c: ModelConfig): string[] {
     const names = ['tok_emb'];
-    for (let l = 0; l < c.nLayers; l++) {
-      for (const n of [
-        'ln1.g',
-        'ln1.b',
-        'attn.wq',
-        'attn.wk',
-        'attn.wv',
-        'attn.wo',
-        'ln2.g',
-        'ln2.b',
-        'mlp.w1',
-        'mlp.b1',
-        'mlp.w2',
-        'mlp.b2',
-      ]) {
-        names.push(`h${l}.${n}`);
-      }
-    }
+    for (let l = 0; l < c.nLayers; l++) for (const n of blockParamSuffixes(c)) names.push(`h${l}.${n}`);
     return [...names, 'ln_f.g', 'ln_f.b', 'head'];
   }
 
@@ -104,15 +137,88 @@ export class GPT {
    * the caller disposes the returned tensors.
    */
   gradients(loss: () => tf.Scalar): { value: tf.Scalar; grads: Record<string, tf.Tensor> } {
-    const { value, grads } = tf.variableGrads(loss, [...this.params.values()]);
-    const byName: Record<string, tf.Tensor> = {};
-    for (const [name, v] of this.params) if (grads[v.name]) byName[name] = grads[v.name];
-    return { value, grads: byName };
+    return this.trainingGradients(loss, this.params);
   }
 
+  /**
+   * Gradients of `loss` w.r.t. `params` (any map of variables, e.g. a reward model's) with the
+   * forward passes inside in training mode. For MoE that means: expert capacity applies, the
+   * weighted balance loss joins the objective, and afterwards each layer's balance bias is nudged
+   * by the load this step saw (`lastMoeStats`). `value` is `loss` alone.
+   */
+  trainingGradients(
+    loss: () => tf.Scalar,
+    params: Map<string, tf.Variable>,
+  ): { value: tf.Scalar; grads: Record<string, tf.Tensor> } {
+    const vars = [...params.values()].filter((v) => v.trainable);
+    const moe = this.config.moe;
+    if (!moe) return byName(tf.variableGrads(loss, vars), params);
+    const log: RoutingLog = { layers: [], balance: [] };
+    this.routingLog = log;
+    let plain: tf.Scalar | undefined;
+    let result: { value: tf.Scalar; grads: Record<string, tf.Tensor> };
+    try {
+      result = tf.variableGrads(() => {
+        const l = loss();
+        if (log.balance.length === 0 || moe.balanceLossWeight === 0) return l;
+        plain = tf.keep(tf.clone(l));
+        return tf.add(l, tf.mul(tf.addN(log.balance), moe.balanceLossWeight)) as tf.Scalar;
+      }, vars);
+    } finally {
+      this.routingLog = null;
+    }
+    this.lastMoeStats = this.finishRouting(log);
+    if (plain) {
+      result.value.dispose();
+      result = { ...result, value: plain };
+    }
+    return byName(result, params);
+  }
+
+  /** Reads what the step's forward passes routed, nudges the balance biases, frees the record. */
+  private finishRouting(log: RoutingLog): MoeStepStats | undefined {
+    const moe = this.config.moe!;
+    const L = this.config.nLayers;
+    if (log.layers.length === 0) return undefined;
+    // Several forward passes per step (e.g. chosen and rejected) add up per layer.
+    const load = Array.from({ length: L }, () => new Array<number>(moe.routedExperts).fill(0));
+    let dropped = 0;
+    let entropy = 0;
+    log.layers.forEach((r, i) => {
+      const counts = r.load.dataSync();
+      for (let e = 0; e < counts.length; e++) load[i % L][e] += counts[e];
+      dropped += r.dropped.dataSync()[0];
+      entropy += r.entropy.dataSync()[0];
+    });
+    const balanceLoss = log.balance.length ? log.balance.reduce((a, b) => a + b.dataSync()[0], 0) : undefined;
+    tf.dispose(log.layers.flatMap((r) => [r.load, r.dropped, r.entropy]));
+    tf.dispose(log.balance);
+    const assignments = load.reduce((a, row) => a + row.reduce((x, y) => x + y, 0), 0);
+    const bias: number[][] = [];
+    for (let l = 0; l < L; l++) {
+      const v = this.w(`h${l}.moe.bias`);
+      const next = nudgeBias(Array.from(v.dataSync()), load[l], moe.biasUpdateRate);
+      tf.tidy(() => v.assign(tf.tensor1d(next)));
+      bias.push(next);
+    }
+    const share = load.map((row) => {
+      const sum = row.reduce((a, b) => a + b, 0) || 1;
+      return row.map((x) => x / sum);
+    });
+    return {
+      load: share,
+      bias,
+      routerEntropy: entropy / log.layers.length,
+      droppedRatio: assignments > 0 ? dropped / assignments : 0,
+      maxLoadRatio: Math.max(...share.map((row) => Math.max(...row) * row.length)),
+      balanceLoss: balanceLoss === undefined ? undefined : balanceLoss / (log.balance.length / L),
+    };
+  }
+
+  /** Trainable weights (the MoE balance bias is state, not counted). */
   parameterCount(): number {
     let n = 0;
-    for (const v of this.params.values()) n += v.size;
+    for (const v of this.params.values()) if (v.trainable) n += v.size;
     return n;
   }
 
@@ -161,18 +267,59 @@ export class GPT {
         .reshape([B * T, c.dModel]) as tf.Tensor2D;
       x = tf.add(x, matMul2d(y, this.w(`h${l}.attn.wo`) as tf.Tensor2D));
       const h2 = layerNorm(x, this.w(`h${l}.ln2.g`) as tf.Tensor1D, this.w(`h${l}.ln2.b`) as tf.Tensor1D);
-      const m = gelu(
-        tf.add(matMul2d(h2, this.w(`h${l}.mlp.w1`) as tf.Tensor2D), this.w(`h${l}.mlp.b1`)),
-      ) as tf.Tensor2D;
-      x = tf.add(x, tf.add(matMul2d(m, this.w(`h${l}.mlp.w2`) as tf.Tensor2D), this.w(`h${l}.mlp.b2`)));
+      x = tf.add(x, c.moe ? this.moeBlock(l, h2, B, T) : this.mlpBlock(l, h2));
     }
     const hidden = layerNorm(x, this.w('ln_f.g') as tf.Tensor1D, this.w('ln_f.b') as tf.Tensor1D);
     return { hidden, cache: opts.returnCache ? newCache : undefined };
   }
 
+  private mlpBlock(l: number, h: tf.Tensor2D): tf.Tensor2D {
+    const m = gelu(tf.add(matMul2d(h, this.w(`h${l}.mlp.w1`) as tf.Tensor2D), this.w(`h${l}.mlp.b1`))) as tf.Tensor2D;
+    return tf.add(matMul2d(m, this.w(`h${l}.mlp.w2`) as tf.Tensor2D), this.w(`h${l}.mlp.b2`)) as tf.Tensor2D;
+  }
+
+  /**
+   * Training (inside trainingGradients) drops tokens over capacity and records the routing;
+   * inference gives every expert room for all tokens, so no token is ever dropped and cached
+   * sampling matches a full recompute.
+   */
+  private moeBlock(l: number, h: tf.Tensor2D, B: number, T: number): tf.Tensor2D {
+    const moe = this.config.moe!;
+    const log = this.routingLog;
+    const opt = (name: string) => this.params.get(`h${l}.moe.${name}`) as tf.Tensor2D | undefined;
+    const weights: MoeWeights = {
+      router: this.w(`h${l}.moe.router`) as tf.Tensor2D,
+      w1: this.w(`h${l}.moe.w1`) as tf.Tensor3D,
+      w2: this.w(`h${l}.moe.w2`) as tf.Tensor3D,
+      sharedW1: opt('shared.w1'),
+      sharedW2: opt('shared.w2'),
+      bias: this.w(`h${l}.moe.bias`) as tf.Tensor1D,
+    };
+    const out = moeFeedForward(h, weights, moe, {
+      capacity: log ? capacityFor(moe, B * T) : B * T,
+      sequences: log && moe.balanceLossWeight > 0 ? { batch: B, length: T } : undefined,
+    });
+    if (log) {
+      const r = out.routing;
+      log.layers.push({ load: tf.keep(r.load), dropped: tf.keep(r.dropped), entropy: tf.keep(r.entropy) });
+      // Kept so its value outlives the gradient scope; still on the tape for the objective.
+      if (out.balanceLoss) log.balance.push(tf.keep(out.balanceLoss));
+    }
+    return out.y;
+  }
+
   dispose(): void {
     for (const v of this.params.values()) v.dispose();
   }
+}
+
+function byName(
+  result: { value: tf.Scalar; grads: tf.NamedTensorMap },
+  params: Map<string, tf.Variable>,
+): { value: tf.Scalar; grads: Record<string, tf.Tensor> } {
+  const grads: Record<string, tf.Tensor> = {};
+  for (const [name, v] of params) if (result.grads[v.name]) grads[name] = result.grads[v.name];
+  return { value: result.value, grads };
 }
 
 /**

@@ -75,3 +75,35 @@ export const stopGradient = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc)
   void save;
   return { value: tf.clone(x), gradFunc: (dy: tf.Tensor) => [tf.zerosLike(dy)] };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as <T extends tf.Tensor>(x: T) => T;
+
+/**
+ * Rows of `table` (R, C) at `indices` (N) -> (N, C). tf.gather has no gradient on wasm (its
+ * gradient needs UnsortedSegmentSum); scatterND sums duplicate indices, which is the gradient.
+ */
+export const gatherRows = tf.customGrad(((table: tf.Tensor, indices: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([indices]);
+  const shape = table.shape;
+  return {
+    value: tf.gather(table, indices),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
+      tf.scatterND(tf.expandDims(saved[0], 1), dy, shape),
+      tf.zeros(saved[0].shape), // indices get no gradient; the tape wants float32
+    ],
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (
+  table: tf.Tensor2D,
+  indices: tf.Tensor1D,
+) => tf.Tensor2D;
+
+/** Batched (E, N, K) x (E, K, M) -> (E, N, M), with explicit transposes in the gradient (see matMul2d). */
+export const batchMatMul = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([a, b]);
+  return {
+    value: tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sa, sb] = saved as tf.Tensor3D[];
+      const dy3 = dy as tf.Tensor3D;
+      return [tf.matMul(dy3, tf.transpose(sb, [0, 2, 1])), tf.matMul(tf.transpose(sa, [0, 2, 1]), dy3)];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;

@@ -67,11 +67,8 @@ export class RewardModel {
 
   /** Gradients of `loss` w.r.t. `params`, by name. Call outside tf.tidy; the caller disposes them. */
   gradients(loss: () => tf.Scalar): { value: tf.Scalar; grads: Record<string, tf.Tensor> } {
-    const params = this.params;
-    const { value, grads } = tf.variableGrads(loss, [...params.values()]);
-    const byName: Record<string, tf.Tensor> = {};
-    for (const [name, v] of params) if (grads[v.name]) byName[name] = grads[v.name];
-    return { value, grads: byName };
+    // Through the GPT so that an MoE trunk trains as in every other stage (capacity, balance).
+    return this.gpt.trainingGradients(loss, this.params);
   }
 
   dispose(): void {
