@@ -10,7 +10,9 @@
 // minus the debounce.
 //
 // Run: node --import tsx bench/daemon-latency.ts [--json] [--records 10000] [--edits 100]
-//        [--debounce 0] [--steps 1000000]
+//        [--debounce 0] [--steps 1000000] [--idle]
+// `--idle` starts no training stage: the same measures with the daemon otherwise idle, to tell
+// what training costs the editor from what the edits cost.
 // Backend: R1_TEST_BACKEND (default wasm), as for the integration tests whose helpers this uses.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -56,6 +58,7 @@ const { values: args } = parseArgs({
     debounce: { type: 'string', default: '0' },
     // Far more than the measurement lasts, so the stage trains throughout; it is cancelled at the end.
     steps: { type: 'string', default: '1000000' },
+    idle: { type: 'boolean', default: false },
   },
 });
 const RECORDS = Number(args.records);
@@ -150,6 +153,27 @@ function table(rows: [string, number[]][]): string {
   return [fmt(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(fmt)].join('\n');
 }
 
+/** Starts the pretrain stage and waits for its first step: before that the worker is still loading. */
+async function startTraining(
+  conn: MessageConnection,
+  events: Recorder<JobEvent>,
+  config: string,
+  workspace: string,
+): Promise<{ jobId: string; firstStep: number }> {
+  const job = await conn.sendRequest<JobRef>(Requests.runStage, {
+    stage: 'pretrain',
+    config,
+    out: path.join(workspace, 'runs', 'bench'),
+  });
+  const first = await events.wait(
+    (e) => e.jobId === job.jobId && (e.kind === 'progress' || e.kind === 'failed'),
+    'the first training step',
+    TIMEOUT_MS,
+  );
+  if (first.kind === 'failed') throw new Error(`training failed: ${first.message}`);
+  return { jobId: job.jobId, firstStep: first.step ?? 0 };
+}
+
 async function main(): Promise<void> {
   const workspace = tempWorkspace('bench');
   const lines = benchDatasetLines(RECORDS);
@@ -168,18 +192,7 @@ async function main(): Promise<void> {
     });
     await conn.sendNotification(InitializedNotification.type, {});
 
-    const job = await conn.sendRequest<JobRef>(Requests.runStage, {
-      stage: 'pretrain',
-      config,
-      out: path.join(workspace, 'runs', 'bench'),
-    });
-    // Measure only once training steps: before that the worker is still loading.
-    const first = await events.wait(
-      (e) => e.jobId === job.jobId && (e.kind === 'progress' || e.kind === 'failed'),
-      'the first training step',
-      TIMEOUT_MS,
-    );
-    if (first.kind === 'failed') throw new Error(`training failed: ${first.message}`);
+    const job = args.idle ? undefined : await startTraining(conn, events, config, workspace);
     const load0 = os.loadavg()[0];
     const t0 = performance.now();
     const m = await measure(conn, uri, lines);
@@ -187,21 +200,23 @@ async function main(): Promise<void> {
     const load1 = os.loadavg()[0];
 
     const status = await conn.sendRequest<DaemonStatus>(Requests.status);
-    const trained = status.state === 'running' && status.job?.jobId === job.jobId;
-    const steps = Math.max(0, (status.job?.step ?? 0) - (first.step ?? 0));
-    await conn.sendRequest(Requests.cancel, { jobId: job.jobId });
+    const trained = job !== undefined && status.state === 'running' && status.job?.jobId === job.jobId;
+    const steps = Math.max(0, (status.job?.step ?? 0) - (job?.firstStep ?? 0));
+    if (job) await conn.sendRequest(Requests.cancel, { jobId: job.jobId });
 
     const minus = m.diagnostics.map((x) => Math.max(0, x - DEBOUNCE_MS));
     const text = lines.join('\n');
     const out = process.stdout;
-    out.write(`daemon latency while training (backend ${BACKEND}, ${os.cpus().length} CPUs)\n`);
+    const during = job ? 'while training' : 'idle (--idle: no training stage)';
+    out.write(`daemon latency ${during} (backend ${BACKEND}, ${os.cpus().length} CPUs)\n`);
     out.write(`dataset: ${RECORDS} records, ${(text.length / 1e6).toFixed(1)} MB; ${EDITS} incremental edits\n`);
     out.write(`diagnostics debounce: ${DEBOUNCE_MS} ms (initializationOptions.diagnosticsDebounceMs)\n`);
     out.write(`open to first diagnostics: ${m.openMs.toFixed(1)} ms\n`);
     out.write(`diagnostics per publish: ${Math.min(...m.counts)} to ${Math.max(...m.counts)}\n`);
-    out.write(
-      `training: ${trained ? 'ran throughout' : 'NOT running at the end'}, ${steps} steps in ${seconds.toFixed(1)} s\n`,
-    );
+    if (job)
+      out.write(
+        `training: ${trained ? 'ran throughout' : 'NOT running at the end'}, ${steps} steps in ${seconds.toFixed(1)} s\n`,
+      );
     out.write(`load average (1 min): ${load0.toFixed(2)} before, ${load1.toFixed(2)} after\n\n`);
     out.write(
       table([
@@ -227,6 +242,7 @@ async function main(): Promise<void> {
         hover_p95_ms: r(percentile(m.hover, 95)),
         document_symbol_p50_ms: r(percentile(m.symbols, 50)),
         document_symbol_p95_ms: r(percentile(m.symbols, 95)),
+        training: job !== undefined,
         training_throughout: trained,
         training_steps: steps,
         seconds: r(seconds),
