@@ -76,6 +76,12 @@ def run_parent(args):
             f"sample {runs[-1]['sample_tokens_per_second']:.0f} tok/s",
             file=sys.stderr,
         )
+    if max(r["sgemm_gflops"] for r in runs) < 10:
+        print(
+            "warning: torch's matmul runs at under 10 GFLOP/s: libblas.so.3 is probably the reference BLAS; "
+            "sudo apt-get install -y libopenblas0-pthread",
+            file=sys.stderr,
+        )
     best_train = max(runs, key=lambda r: r["train_tokens_per_second"])
     best_sample = max(runs, key=lambda r: r["sample_tokens_per_second"])
     print(
@@ -92,6 +98,7 @@ def run_parent(args):
                 "sample_tokens_per_second": best_sample["sample_tokens_per_second"],
                 "sample_ms": best_sample["sample_ms"],
                 "sample_threads": best_sample["threads"],
+                "sgemm_gflops": max(r["sgemm_gflops"] for r in runs),
                 # CPU seconds are less disturbed by other processes on a shared machine.
                 "train_tokens_per_cpu_second": max(r["train_tokens_per_cpu_second"] for r in runs),
                 "sample_tokens_per_cpu_second": max(r["sample_tokens_per_cpu_second"] for r in runs),
@@ -111,6 +118,7 @@ def run_worker(args):
 
     cfg = model_config(args)
     torch.manual_seed(0)
+    gflops = sgemm_gflops(torch)
     model = GPT(cfg)
     opt = adamw_for(model, lr=1e-3)
     B = args.batch
@@ -138,6 +146,7 @@ def run_worker(args):
         json.dumps(
             {
                 "threads": args.worker,
+                "sgemm_gflops": round(gflops, 1),
                 "torch_version": torch.__version__,
                 "parameters": sum(p.numel() for p in model.parameters()),
                 "config": cfg,
@@ -155,6 +164,17 @@ def run_worker(args):
         )
     )
     return 0
+
+
+def sgemm_gflops(torch):
+    """A quick matmul rate: Debian's torch uses whatever libblas.so.3 points at, and the
+    reference BLAS (the default without libopenblas0) is ~50x slower than OpenBLAS."""
+    a, b = torch.randn(256, 256), torch.randn(256, 256)
+    a @ b
+    t0 = time.perf_counter()
+    for _ in range(10):
+        a @ b
+    return 10 * 2 * 256**3 / (time.perf_counter() - t0) / 1e9
 
 
 def timed_runs(fn, count, max_seconds):
