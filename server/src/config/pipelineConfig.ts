@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { BackendName, BACKEND_NAMES } from '../backend/backend';
 import { ModelConfig, PRESETS } from '../model/config';
 import { UserError } from '../util/errors';
-import { schemaProblems } from './schemaCheck';
+import { fieldOf, SchemaProblem, schemaProblems } from './schemaCheck';
 
 export const STAGE_IDS = [
   'pretrain',
@@ -146,7 +146,9 @@ const MAX_PROBLEMS = 3;
 
 /** Throws a ConfigError naming the JSON path of each problem the config schema finds. */
 function checkSchema(config: unknown, file: string, context = ''): void {
-  const problems = schemaProblems(config);
+  // The architecture is checked by the code that knows every preset and option (the schema may
+  // lag behind a new one, such as the MoE presets); everything else by the schema.
+  const problems = [...modelProblems(config), ...schemaProblems(config).filter((p) => !MODEL_POINTER.test(p.pointer))];
   if (problems.length === 0) return;
   const lines = problems.slice(0, MAX_PROBLEMS).map((p) => {
     const where = p.pointer === '' ? 'the config' : `field "${p.field}" (${p.pointer})`;
@@ -154,6 +156,40 @@ function checkSchema(config: unknown, file: string, context = ''): void {
   });
   if (problems.length > MAX_PROBLEMS) lines.push(`... and ${problems.length - MAX_PROBLEMS} more`);
   throw new ConfigError(lines.join('\n'), problems[0].pointer);
+}
+
+const MODEL_POINTER = /^(?:\/presets\/[^/]+)?\/model(?:\/|$)/;
+const ARCH_FIELDS = ['dModel', 'nLayers', 'nHeads', 'dFF', 'contextLength'];
+
+/** Problems of `model` (and of each preset's): a preset name, or an architecture of positive integers. */
+function modelProblems(config: unknown): SchemaProblem[] {
+  if (!isObject(config)) return [];
+  const places: [string, unknown][] = [];
+  if (Object.hasOwn(config, 'model')) places.push(['/model', config.model]);
+  if (isObject(config.presets)) {
+    for (const [name, p] of Object.entries(config.presets)) {
+      if (isObject(p) && Object.hasOwn(p, 'model'))
+        places.push([`/presets/${name.replace(/~/g, '~0').replace(/\//g, '~1')}/model`, p.model]);
+    }
+  }
+  const problems: SchemaProblem[] = [];
+  const add = (pointer: string, message: string) => problems.push({ pointer, field: fieldOf(pointer), message });
+  for (const [pointer, m] of places) {
+    if (typeof m === 'string') {
+      if (!Object.hasOwn(PRESETS, m)) add(pointer, `names no preset "${m}" (have: ${Object.keys(PRESETS).join(', ')})`);
+    } else if (!isObject(m)) {
+      add(pointer, 'must be a preset name or an architecture object');
+    } else {
+      for (const k of ARCH_FIELDS) {
+        const v = m[k];
+        // A preset's architecture may be partial: it is merged over the config's.
+        if (v === undefined) {
+          if (pointer === '/model') add(`${pointer}/${k}`, 'is required');
+        } else if (!(Number.isInteger(v) && (v as number) >= 1)) add(`${pointer}/${k}`, 'must be an integer >= 1');
+      }
+    }
+  }
+  return problems;
 }
 
 function checkConfig(c: PipelineConfig, file: string): void {
