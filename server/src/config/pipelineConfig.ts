@@ -182,10 +182,10 @@ function modelProblems(config: unknown): SchemaProblem[] {
     } else {
       for (const k of ARCH_FIELDS) {
         const v = m[k];
-        // A preset's architecture may be partial: it is merged over the config's.
-        if (v === undefined) {
-          if (pointer === '/model') add(`${pointer}/${k}`, 'is required');
-        } else if (!(Number.isInteger(v) && (v as number) >= 1)) add(`${pointer}/${k}`, 'must be an integer >= 1');
+        // Whole architectures in presets too (as the editor's schema says): deepMerge replaces a
+        // preset name with the object, so a partial one would not be completed.
+        if (v === undefined) add(`${pointer}/${k}`, 'is required');
+        else if (!(Number.isInteger(v) && (v as number) >= 1)) add(`${pointer}/${k}`, 'must be an integer >= 1');
       }
     }
   }
