@@ -159,13 +159,9 @@ export class IncrementalValidation {
   kind(): DatasetKind | undefined {
     for (const e of this.unparsed) this.parse(e);
     if (this.given) return this.given;
-    let max = 0;
-    const best: DatasetKind[] = [];
-    for (const [kind, n] of this.votes) {
-      if (n > max) best.splice(0, best.length, kind);
-      else if (n === max && n > 0) best.push(kind);
-      max = Math.max(max, n);
-    }
+    const max = Math.max(...this.votes.values());
+    if (max === 0) return undefined;
+    const best = DATASET_KINDS.filter((k) => this.votes.get(k) === max);
     if (best.length < 2) return best[0];
     // A tie: the kind whose first record comes first wins, as in inferFileKind.
     for (const e of this.entries) {
