@@ -2,7 +2,7 @@
 // batch; forward logits, every gradient, and the losses of a few AdamW steps must agree.
 //
 // No GPU is needed: by default it runs on Dawn's OpenGL ES backend over Mesa's llvmpipe (CI's
-// apt packages: libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri). R1_WEBGPU_BACKEND=vulkan (or
+// apt packages: libegl-dev libegl-mesa0 libgl1-mesa-dri). R1_WEBGPU_BACKEND=vulkan (or
 // any Dawn backend) runs it on a real GPU instead. Without an adapter the test FAILS; it is
 // skipped only when R1_SKIP_WEBGPU=1 says so.
 import assert from 'node:assert/strict';

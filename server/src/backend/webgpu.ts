@@ -178,7 +178,7 @@ export async function initWebGpu(o: WebGpuOptions = webgpuOptions()): Promise<Ad
     throw new WebGpuUnavailable(
       'no-adapter',
       `backend "webgpu": Dawn (${describeVia(o)}) offered no adapter. A GPU needs its Vulkan driver and libvulkan1; ` +
-        'for a CPU adapter set R1_WEBGPU_BACKEND=opengles with Mesa EGL installed (libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri); see README "GPU"',
+        'for a CPU adapter set R1_WEBGPU_BACKEND=opengles with Mesa EGL installed (Debian: libegl-dev libegl-mesa0 libgl1-mesa-dri); see README "GPU"',
     );
   }
   const saved = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
