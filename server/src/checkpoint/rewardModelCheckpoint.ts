@@ -9,6 +9,7 @@ import { Tokenizer, TokenizerJson } from '../tokenizer/tokenizer';
 import { AdamW } from '../train/optimizer';
 import { UserError } from '../util/errors';
 import {
+  assertIntact,
   checkpointExists,
   gptFromWeights,
   readCheckpointJson,
@@ -54,6 +55,7 @@ export function loadRewardModel(dir: string): LoadedRewardModel {
   if (!checkpointExists(dir)) {
     throw new UserError(`${dir}: no reward-model checkpoint here (run stage "reward-model" first)`);
   }
+  assertIntact(dir);
   const { kind, rewardHead, ...config } = readCheckpointJson(dir, 'config.json') as ModelConfig & {
     kind?: string;
     rewardHead?: string;
