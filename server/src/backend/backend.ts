@@ -162,6 +162,7 @@ export async function initBackend(
         decision = await chooseAuto({ ...probes, webgpu: async () => ({ loaded: false, why }) });
       }
     }
+    if (decision.choice !== 'webgpu') releaseWebGpu(); // drop a probed Dawn instance
     if (decision.choice === 'cpu') await initOne('cpu');
     active = decision.choice;
     log(decision.message);

@@ -91,7 +91,7 @@ export const webgpuPackages = { dawn: 'webgpu', tfjs: '@tensorflow/tfjs-backend-
 
 let dawn: DawnModule | undefined;
 
-async function loadDawn(): Promise<DawnModule> {
+async function loadDawn(o: WebGpuOptions): Promise<DawnModule> {
   if (dawn) return dawn;
   try {
     dawn = await importOptional<DawnModule>(webgpuPackages.dawn);
@@ -102,7 +102,7 @@ async function loadDawn(): Promise<DawnModule> {
   for (const [k, v] of Object.entries(dawn.globals)) {
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   }
-  if (isGlBackend(webgpuOptions().backend) && !process.env.EGL_PLATFORM) {
+  if (isGlBackend(o.backend) && !process.env.EGL_PLATFORM) {
     // Mesa EGL without a window system: no X/Wayland needed (CI, servers).
     process.env.EGL_PLATFORM = 'surfaceless';
   }
@@ -134,7 +134,7 @@ function makeGpu(d: DawnModule, o: WebGpuOptions): Gpu {
 let pendingGpu: { key: string; gpu: Gpu } | undefined;
 
 async function dawnGpu(o: WebGpuOptions): Promise<Gpu> {
-  const d = await loadDawn();
+  const d = await loadDawn(o);
   const key = dawnFlags(o).join(' ');
   if (pendingGpu?.key !== key) pendingGpu = { key, gpu: makeGpu(d, o) };
   return pendingGpu.gpu;
@@ -168,8 +168,8 @@ export function webgpuAdapter(): AdapterInfoLike | undefined {
 /**
  * Registers and selects tfjs's `webgpu` backend on Dawn. tfjs-backend-webgpu registers itself at
  * import time only when `navigator.gpu` exists, and its factory calls navigator.gpu.requestAdapter
- * when the backend is first set, so navigator is in place for exactly that span and then restored:
- * a global reference to Dawn's GPU object keeps Node from exiting.
+ * when the backend is first set, so navigator is in place for exactly that span and then restored
+ * (Node 21+ has a navigator of its own; a leftover global would also pin Dawn's GPU object).
  */
 export async function initWebGpu(o: WebGpuOptions = webgpuOptions()): Promise<AdapterInfoLike> {
   const gpu = await dawnGpu(o);
