@@ -6,6 +6,9 @@ import { writeFileAtomic } from './fsAtomic';
 export type MetricRecord = { stage: string; step: number } & Record<string, number | string>;
 
 export class MetricsWriter {
+  // After a resume: the kinds of line (their key sets) already logged at the checkpoint's step.
+  private resumedAt?: { step: number; kinds: Set<string> };
+
   constructor(
     readonly file: string,
     private readonly listener?: (m: MetricRecord) => void,
@@ -16,12 +19,30 @@ export class MetricsWriter {
   /** On resume, drop lines logged after the checkpoint so the file has no duplicate steps. */
   truncateAfter(step: number): void {
     truncateJsonlAfterStep(this.file, step);
+    const kinds = readMetrics(this.file)
+      .filter((m) => m.step === step)
+      .map(kindOf);
+    this.resumedAt = { step, kinds: new Set(kinds) };
   }
 
   write(m: MetricRecord): void {
-    fs.appendFileSync(this.file, JSON.stringify(m) + '\n');
+    // A stage resumed from a finished checkpoint logs its final eval again (a crash came after
+    // the checkpoint, before the summary): replace the line it logged the first time.
+    const r = this.resumedAt;
+    if (r && m.step === r.step && r.kinds.has(kindOf(m))) {
+      const kept = readMetrics(this.file).filter((x) => !(x.step === m.step && kindOf(x) === kindOf(m)));
+      writeFileAtomic(this.file, [...kept, m].map((x) => JSON.stringify(x) + '\n').join(''));
+      r.kinds.delete(kindOf(m));
+    } else {
+      fs.appendFileSync(this.file, JSON.stringify(m) + '\n');
+    }
     this.listener?.(m);
   }
+}
+
+/** Lines with the same stage and keys are the same kind of record (training step, eval...). */
+function kindOf(m: MetricRecord): string {
+  return `${m.stage}\0${Object.keys(m).sort().join(',')}`;
 }
 
 export function readMetrics(file: string): MetricRecord[] {
