@@ -97,6 +97,26 @@ program
   .addOption(new Option('--clientProcessId <pid>', 'editor process id').hideHelp())
   .action(daemonCommand);
 
+// The machine's resources rather than a bug: a folder the user cannot write, a full disk. They
+// are fixed by the user, so they get a message and exit 1, not a stack trace.
+const FS_PROBLEMS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files in the system',
+};
+
+function fileSystemProblem(err: unknown): string | undefined {
+  const e = err as NodeJS.ErrnoException | undefined;
+  const reason = e?.code !== undefined && Object.hasOwn(FS_PROBLEMS, e.code) ? FS_PROBLEMS[e.code] : undefined;
+  if (!reason) return undefined;
+  const what = e!.path ? `${e!.syscall ?? 'access'} ${e!.path}` : (e!.syscall ?? 'file access');
+  return `cannot ${what}: ${reason} (${e!.code}); check the folder's permissions and free space, or pick another --out`;
+}
+
 async function main(): Promise<void> {
   try {
     await program.parseAsync(process.argv);
@@ -107,6 +127,12 @@ async function main(): Promise<void> {
     }
     if (isUserError(err)) {
       process.stderr.write(`r1: ${(err as Error).message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    const fsProblem = fileSystemProblem(err);
+    if (fsProblem) {
+      process.stderr.write(`r1: ${fsProblem}\n`);
       process.exitCode = 1;
       return;
     }
