@@ -19,6 +19,9 @@ export function newToken(): string {
 /** Writes the token file atomically with mode 0600 (set explicitly: a umask could be looser). */
 export function writeTokenFile(file: string, content: DaemonTokenFile): void {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  // mkdir leaves an existing folder as it was: one others may write could have its token file
+  // swapped for one pointing at their own server.
+  fs.chmodSync(path.dirname(file), 0o700);
   const tmp = `${file}.tmp-${process.pid}`;
   fs.rmSync(tmp, { force: true });
   fs.writeFileSync(tmp, JSON.stringify(content, null, 2) + '\n', { mode: 0o600, flag: 'wx' });

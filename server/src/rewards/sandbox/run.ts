@@ -5,6 +5,7 @@
 // not be able to forge its own score.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import { promises as fsp, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -18,13 +19,19 @@ export interface SandboxOptions {
   testTimeoutMs?: number;
   /** V8 heap limit (--max-old-space-size); resident memory is also capped at 2x this + 64 MB on Linux. */
   memoryMb?: number;
+  /** Bytes the code may write into its temp dir, in MB (it is polled; a burst may overshoot briefly). */
+  diskMb?: number;
 }
 
 export const SANDBOX_DEFAULTS: Readonly<Required<SandboxOptions>> = {
   timeoutMs: 5000,
   testTimeoutMs: 1000,
   memoryMb: 128,
+  diskMb: 64,
 };
+
+// Files and folders the code may create: beyond this it is filling the disk's inodes, not solving a task.
+const MAX_DIR_ENTRIES = 1000;
 
 /** Outcome of one test snippet. */
 export interface TestOutcome {
@@ -146,6 +153,7 @@ function runChild(
     const watchdog = memoryWatchdog(child.pid, 2 * opts.memoryMb + 64, () =>
       kill(`memory limit exceeded (${opts.memoryMb} MB heap)`),
     );
+    const diskWatch = diskWatchdog(dir, opts.diskMb, (why) => kill(why));
 
     // A failed spawn still creates the pipes in current Node; the guards keep it from throwing if not.
     const results = child.stdio[3] as NodeJS.ReadableStream | null;
@@ -179,6 +187,7 @@ function runChild(
       settled = true;
       clearTimeout(wall);
       clearInterval(watchdog);
+      clearInterval(diskWatch);
       const outcomes = tests.map((_, i) => messages.tests.get(i) ?? { pass: false });
       const passed = outcomes.filter((o) => o.pass).length;
       let reason: string | undefined;
@@ -247,6 +256,34 @@ function memoryWatchdog(pid: number | undefined, limitMb: number, onExceed: () =
     const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
     if (kb > limitMb * 1024) onExceed();
   }, 50);
+  timer.unref();
+  return timer;
+}
+
+/**
+ * Polls the size and entry count of the temp dir (the only place the code can write) and calls
+ * `onExceed` past the limits: without it a loop of appends fills the disk within the time limit.
+ */
+function diskWatchdog(dir: string, limitMb: number, onExceed: (why: string) => void): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    let bytes = 0;
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true, recursive: true });
+    } catch {
+      return; // gone, or made unreadable by the code: the wall clock still applies
+    }
+    if (entries.length > MAX_DIR_ENTRIES) return onExceed(`disk limit exceeded (more than ${MAX_DIR_ENTRIES} files)`);
+    for (const e of entries) {
+      if (!e.isFile()) continue;
+      try {
+        bytes += fs.statSync(path.join(e.parentPath ?? e.path, e.name)).size;
+      } catch {
+        // deleted meanwhile
+      }
+    }
+    if (bytes > limitMb * 1024 * 1024) onExceed(`disk limit exceeded (${limitMb} MB written)`);
+  }, 100);
   timer.unref();
   return timer;
 }
