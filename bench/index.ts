@@ -11,6 +11,8 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { presetConfig } from '../server/src/model/config';
+import { Tokenizer } from '../server/src/tokenizer/tokenizer';
 import { findTorchPython, PartResult, runPart, runTsPart, TORCH_INSTALL_HINT } from './lib/children';
 import { formatTable, round } from './lib/measure';
 
@@ -60,9 +62,17 @@ async function main(): Promise<void> {
   let torchNote: string | undefined;
   if (runs('torch')) {
     say('== PyTorch reference ==');
-    const py = findTorchPython();
-    if (!py) torchNote = TORCH_INSTALL_HINT;
-    else results.torch = await runPart(py, [path.join('bench', 'torch', 'reference.py'), ...shared]);
+    // The exact config of our model (presets live in config.ts only); the reference is dense.
+    const config = presetConfig(args.preset!, new Tokenizer().vocabSize);
+    const py = config.moe ? undefined : findTorchPython();
+    if (config.moe) torchNote = `PyTorch reference skipped: it covers the dense presets, and ${args.preset} is MoE.`;
+    else if (!py) torchNote = TORCH_INSTALL_HINT;
+    else
+      results.torch = await runPart(py, [
+        path.join('bench', 'torch', 'reference.py'),
+        '--config',
+        JSON.stringify(config),
+      ]);
   }
   if (runs('grpo')) {
     say('== GRPO step ==');
