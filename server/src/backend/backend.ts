@@ -2,6 +2,7 @@
 // everywhere; tfjs-node(-gpu) and WebGPU (Dawn) are optional and loaded lazily so a missing
 // package is a one-line message, never a crash at import time.
 import * as tf from '@tensorflow/tfjs';
+import { registerFastWasmSlicing } from './wasmSlice';
 import { AutoProbes, chooseAuto, NodeGpuProbe } from './select';
 import {
   describeVia,
@@ -53,6 +54,7 @@ function firstLine(err: unknown): string {
 async function initWasm(): Promise<void> {
   await import('@tensorflow/tfjs-backend-wasm');
   if (!(await tf.setBackend('wasm'))) throw new BackendUnavailableError('the wasm backend failed to initialise');
+  registerFastWasmSlicing();
 }
 
 async function initTensorflow(kind: 'gpu' | 'node'): Promise<void> {
