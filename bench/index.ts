@@ -60,6 +60,7 @@ async function main(): Promise<void> {
   }
   // Right after ours, so both see a similar machine load.
   let torchNote: string | undefined;
+  let parity: PartResult | undefined;
   if (runs('torch')) {
     say('== PyTorch reference ==');
     // The exact config of our model (presets live in config.ts only); the reference is dense.
@@ -67,12 +68,14 @@ async function main(): Promise<void> {
     const py = config.moe ? undefined : findTorchPython();
     if (config.moe) torchNote = `PyTorch reference skipped: it covers the dense presets, and ${args.preset} is MoE.`;
     else if (!py) torchNote = TORCH_INSTALL_HINT;
-    else
+    else {
+      parity = await runTsPart(path.join('torch', 'parity.ts'), ['--preset', args.preset!, '--backend', args.backend!]);
       results.torch = await runPart(py, [
         path.join('bench', 'torch', 'reference.py'),
         '--config',
         JSON.stringify(config),
       ]);
+    }
   }
   if (runs('grpo')) {
     say('== GRPO step ==');
@@ -129,6 +132,8 @@ async function main(): Promise<void> {
     torch_train_threads: num(torch, 'train_threads'),
     torch_sample_threads: num(torch, 'sample_threads'),
     torch_sgemm_gflops: num(torch, 'sgemm_gflops'),
+    // Same weights in both: how far apart the logits are (the reference is the same function).
+    torch_parity_max_abs_logit_diff: num(parity?.json, 'max_abs_logit_diff'),
     grpo_rollout_ms: num(grpo, 'grpo_rollout_ms'),
     grpo_ref_logprobs_ms: num(grpo, 'grpo_ref_logprobs_ms'),
     grpo_update_ms: num(grpo, 'grpo_update_ms'),
@@ -145,6 +150,7 @@ async function main(): Promise<void> {
       .map(([name]) => name),
     skipped: [...skip],
   };
+  if (parity && !parity.ok) say(`!! the PyTorch reference does not match our model: ${parity.error ?? parity.text}`);
   if (
     summary.parameters !== null &&
     summary.torch_parameters !== null &&
@@ -167,6 +173,12 @@ function summaryTable(s: Json): string {
   const rows: string[][] = [
     ['parameters', f(s.parameters), f(s.torch_parameters), ''],
     [
+      'max |logit difference|, same weights',
+      '',
+      '',
+      typeof s.torch_parity_max_abs_logit_diff === 'number' ? s.torch_parity_max_abs_logit_diff.toExponential(1) : '-',
+    ],
+    [
       `train tokens/s (B=${f(s.train_batch)}, T=${f(s.train_seq)})`,
       f(s.train_tokens_per_second),
       f(s.torch_train_tokens_per_second),
@@ -187,7 +199,9 @@ function summaryTable(s: Json): string {
     [`tensor count growth (${f(s.grpo_steps)} GRPO steps)`, f(s.tensor_count_growth), '', ''],
     ['diagnostics p50 / p95 ms (training)', `${f(s.diagnostics_p50_ms, 1)} / ${f(s.diagnostics_p95_ms, 1)}`, '', ''],
   ];
-  return formatTable(['measure', 'ours', 'torch', 'ours/torch'], rows);
+  // Rows of skipped or failed parts have no figure at all: leave them out.
+  const measured = rows.filter((r) => r.slice(1).some((cell) => cell !== '' && cell !== '-' && cell !== '- / -'));
+  return formatTable(['measure', 'ours', 'torch', 'ours/torch'], measured);
 }
 
 main().catch((err: unknown) => {
