@@ -8,6 +8,7 @@
 // checked against the stock model first (same weights, same loss and gradient norm).
 //
 // Run: node --import tsx bench/micro-train-variants.ts [--preset small] [--batch 16] [--rounds 5]
+//        [--profile (top kernels of one step of each variant, ms)]
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { BackendName, initBackend } from '../server/src/backend/backend';
@@ -26,6 +27,7 @@ const { values: args } = parseArgs({
     backend: { type: 'string', default: 'wasm' },
     batch: { type: 'string', default: '16' },
     rounds: { type: 'string', default: '5' },
+    profile: { type: 'boolean', default: false },
   },
 });
 
@@ -200,6 +202,18 @@ async function main(): Promise<void> {
       logitDiff[name].toExponential(1),
     ];
   });
+  if (args.profile) {
+    // Kernel time by kernel name per variant (wrappers such as customGrad's `forward` include their inner kernels).
+    for (const [name, m] of Object.entries(models)) {
+      const prof = await tf.profile(() => {
+        trainStep(m, opts[name], batch(), 1e-3, 1);
+      });
+      const by = new Map<string, number>();
+      for (const k of prof.kernels) by.set(k.name, (by.get(k.name) ?? 0) + (Number(k.kernelTimeMs) || 0));
+      const top = [...by.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10);
+      process.stdout.write(`${name}: ${top.map(([k, ms]) => `${k} ${ms.toFixed(0)}`).join(', ')}\n`);
+    }
+  }
   process.stdout.write(
     `trainStep variants (${backend}, ${args.preset}, B=${B} T=${T}; medians of ${2 * Number(args.rounds)} steps each)\n` +
       formatTable(['variant', 'wall ms', 'cpu ms', 'tok per cpu-s', 'speed-up (cpu)', 'max |logit - stock|'], rows) +
