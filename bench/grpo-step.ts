@@ -111,6 +111,8 @@ async function main(): Promise<void> {
     grpo_update_tokens_per_second: med((s) => s.trainTokens / (s.updateMs / 1000)),
     first_step_ms: round(steps[0].rolloutMs + steps[0].refLogprobsMs + steps[0].updateMs),
     peak_rss_mb: peakRssMb(),
+    // The wasm heap only grows: its size is the high-water mark of live tensor memory (plus fragmentation).
+    wasm_heap_mb: wasmHeapMb(),
     tensors_after_step_1: tensorsAfterFirst,
     tensors_after_last_step: tensorsAfterLast,
     tensor_count_growth: tensorsAfterLast - tensorsAfterFirst,
@@ -121,9 +123,14 @@ async function main(): Promise<void> {
   process.stdout.write(
     `grpo (${backend}, ${args.preset}, ${summary.prompts}x${summary.generations} completions of <= ${maxCompletionLength} tokens): ` +
       `rollout ${summary.grpo_rollout_ms} ms, ref log-probs ${summary.grpo_ref_logprobs_ms} ms, update ${summary.grpo_update_ms} ms; ` +
-      `peak RSS ${summary.peak_rss_mb} MB; tensors ${tensorsAfterFirst} -> ${tensorsAfterLast}\n`,
+      `peak RSS ${summary.peak_rss_mb} MB (wasm heap ${summary.wasm_heap_mb} MB); tensors ${tensorsAfterFirst} -> ${tensorsAfterLast}\n`,
   );
   if (args.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+}
+
+function wasmHeapMb(): number | null {
+  const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8;
+  return heap ? round(heap.byteLength / 2 ** 20) : null;
 }
 
 main().catch((err: unknown) => {
