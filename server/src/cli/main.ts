@@ -7,6 +7,7 @@ import { daemonCommand } from './commands/daemon';
 import { evalCommand } from './commands/eval';
 import { generateCommand } from './commands/generate';
 import { pipelineCommand, runCommand } from './commands/pipeline';
+import { presetsCommand } from './commands/presets';
 import { validateCommand } from './commands/validate';
 
 const program = new Command('r1')
@@ -85,6 +86,12 @@ program
   )
   .option('--json', 'print the diagnostics as one JSON object')
   .action(validateCommand);
+
+program
+  .command('presets')
+  .description('list the model presets with total and per-token active parameters')
+  .option('--json', 'print them as one JSON array')
+  .action(presetsCommand);
 
 program
   .command('daemon')

@@ -187,9 +187,45 @@ function modelProblems(config: unknown): SchemaProblem[] {
         if (v === undefined) add(`${pointer}/${k}`, 'is required');
         else if (!(Number.isInteger(v) && (v as number) >= 1)) add(`${pointer}/${k}`, 'must be an integer >= 1');
       }
+      if (m.moe !== undefined) moeProblems(`${pointer}/moe`, m.moe).forEach(([p, msg]) => add(p, msg));
     }
   }
   return problems;
+}
+
+/** An architecture's `moe` object: counts are integers, topK at most routedExperts, rates >= 0. */
+function moeProblems(pointer: string, moe: unknown): [string, string][] {
+  if (!isObject(moe)) return [[pointer, 'must be an object (routedExperts, sharedExperts, topK, expertHidden, ...)']];
+  const out: [string, string][] = [];
+  const int = (k: string, min: number) => {
+    const v = moe[k];
+    if (v === undefined) out.push([`${pointer}/${k}`, 'is required']);
+    else if (!(Number.isInteger(v) && (v as number) >= min))
+      out.push([`${pointer}/${k}`, `must be an integer >= ${min}`]);
+  };
+  int('routedExperts', 1);
+  int('sharedExperts', 0);
+  int('topK', 1);
+  int('expertHidden', 1);
+  for (const k of ['capacityFactor', 'biasUpdateRate', 'balanceLossWeight']) {
+    const v = moe[k];
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0))
+      out.push([`${pointer}/${k}`, 'must be a number >= 0']);
+  }
+  if (moe.capacityFactor === 0) out.push([`${pointer}/capacityFactor`, 'must be > 0']);
+  if (typeof moe.topK === 'number' && typeof moe.routedExperts === 'number' && moe.topK > moe.routedExperts)
+    out.push([`${pointer}/topK`, `must be at most routedExperts (${moe.routedExperts})`]);
+  const known = new Set([
+    'routedExperts',
+    'sharedExperts',
+    'topK',
+    'expertHidden',
+    'capacityFactor',
+    'biasUpdateRate',
+    'balanceLossWeight',
+  ]);
+  for (const k of Object.keys(moe)) if (!known.has(k)) out.push([`${pointer}/${k}`, 'is not a MoE setting']);
+  return out;
 }
 
 function checkConfig(c: PipelineConfig, file: string): void {

@@ -88,6 +88,12 @@ export function presetConfig(name: string, vocabSize: number): ModelConfig {
   return { vocabSize, ...preset, ...(preset.moe ? { moe: { ...preset.moe } } : {}) };
 }
 
+/** A config's `model`: a preset name or an architecture (MoE settings left out take their defaults). */
+export function resolveModelConfig(model: string | Omit<ModelConfig, 'vocabSize'>, vocabSize: number): ModelConfig {
+  if (typeof model === 'string') return presetConfig(model, vocabSize);
+  return { ...model, vocabSize, ...(model.moe ? { moe: { ...MOE_DEFAULTS, ...model.moe } } : {}) };
+}
+
 export function validateModelConfig(c: ModelConfig): void {
   if (c.dModel % c.nHeads !== 0) throw new Error(`dModel ${c.dModel} is not divisible by nHeads ${c.nHeads}`);
   if ((c.dModel / c.nHeads) % 2 !== 0) throw new Error('head size must be even for rotary embeddings');
@@ -120,4 +126,15 @@ export function parameterCounts(c: ModelConfig): { total: number; activePerToken
     total: outer + c.nLayers * (attn + mlpTotal),
     activePerToken: outer + c.nLayers * (attn + mlpActive),
   };
+}
+
+/** "1,844,736 parameters, 468,480 active per token (MoE: 3 of 24 routed + 1 shared experts)". */
+export function describeParameters(c: ModelConfig): string {
+  const { total, activePerToken } = parameterCounts(c);
+  if (!c.moe) return `${total.toLocaleString('en-US')} parameters`;
+  const m = c.moe;
+  return (
+    `${total.toLocaleString('en-US')} parameters, ${activePerToken.toLocaleString('en-US')} active per token ` +
+    `(MoE: ${m.topK} of ${m.routedExperts} routed + ${m.sharedExperts} shared experts)`
+  );
 }

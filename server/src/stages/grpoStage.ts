@@ -27,6 +27,7 @@ import { EpochSampler, pairBatch } from '../train/batches';
 import { AdamW, DEFAULT_ADAMW, learningRate } from '../train/optimizer';
 import { UserError } from '../util/errors';
 import { writeFileAtomic } from '../util/fsAtomic';
+import { moeMetrics } from './moeMetrics';
 import { StageClock } from '../util/stageClock';
 import { yieldToEventLoop } from '../util/yieldToEventLoop';
 import { MetricsWriter, truncateJsonlAfterStep } from '../util/metrics';
@@ -255,6 +256,7 @@ export async function runGrpoStage(
       'clip_ratio/region_mean': update?.clipRegion ?? 0,
       learning_rate: lr,
       grad_norm: update?.gradNorm ?? 0,
+      ...(update ? moeMetrics(model) : {}),
       step_time: dt,
       'time/rollout_ms': tRollout - t0,
       'time/ref_ms': tRef,

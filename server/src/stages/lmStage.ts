@@ -14,7 +14,8 @@ import { lmStageConfig, LmStageConfig, resolveData } from '../config/pipelineCon
 import { loadCorpus } from '../data/corpus';
 import { loadRl, loadSft } from '../data/loaders';
 import { evaluate, EvalResult } from '../eval/evaluate';
-import { presetConfig } from '../model/config';
+import { describeParameters, resolveModelConfig } from '../model/config';
+import { moeMetrics } from './moeMetrics';
 import { GPT } from '../model/gpt';
 import { encodeCompletion, encodePrompt } from '../tokenizer/chatTemplate';
 import { Tokenizer } from '../tokenizer/tokenizer';
@@ -153,6 +154,7 @@ export async function runLmStage(
         grad_norm: r.gradNorm,
         'tokens_per_second/train': tokensSeen / dt,
         step_time: dt,
+        ...moeMetrics(model),
       });
     }
     reporter.progress(step, { loss: r.loss, tokps: tokensSeen / dt });
@@ -234,10 +236,8 @@ async function startingPoint(
   const from = ctx.from ?? (fromStage ? checkpointDir(ctx.runDir, fromStage) : undefined);
   if (!from) {
     const tokenizer = new Tokenizer();
-    const arch =
-      typeof ctx.config.model === 'string'
-        ? presetConfig(ctx.config.model, tokenizer.vocabSize)
-        : { ...ctx.config.model, vocabSize: tokenizer.vocabSize };
+    const arch = resolveModelConfig(ctx.config.model, tokenizer.vocabSize);
+    ctx.reporter.log(`${stage}: new model, ${describeParameters(arch)}`);
     return { model: new GPT(arch, seed), tokenizer, state: fresh, resumed: false };
   }
   if (!checkpointExists(from)) {
@@ -246,7 +246,7 @@ async function startingPoint(
     );
   }
   const loaded = loadCheckpoint(from);
-  ctx.reporter.log(`${stage}: starting from ${from} (${loaded.model.parameterCount().toLocaleString()} parameters)`);
+  ctx.reporter.log(`${stage}: starting from ${from} (${describeParameters(loaded.model.config)})`);
   return { model: loaded.model, tokenizer: loaded.tokenizer, state: fresh, resumed: false };
 }
 

@@ -21,6 +21,7 @@ import { Rng } from '../util/rng';
 import { yieldToEventLoop } from '../util/yieldToEventLoop';
 import { StageContext, StageSummary } from './context';
 import { checkpointDir, isStageComplete, stageDir } from './lmStage';
+import { moeMetrics } from './moeMetrics';
 import { readStageConfig } from './stageConfig';
 
 const REWARD_MODEL_DEFAULTS = {
@@ -224,6 +225,7 @@ export async function runRewardModelStage(ctx: StageContext): Promise<StageSumma
         grad_norm: norm,
         step_time: dt,
         'tokens_per_second/train': rows.reduce((a, r) => a + r.length, 0) / dt,
+        ...moeMetrics(rm.gpt),
       });
     }
     reporter.progress(step, { loss, tokps: rows.reduce((a, r) => a + r.length, 0) / dt });

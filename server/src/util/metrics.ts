@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from './fsAtomic';
 
-export type MetricRecord = { stage: string; step: number } & Record<string, number | string>;
+// Values are numbers or strings; per-expert MoE figures (`moe/load/layerN`) are number arrays.
+export type MetricRecord = { stage: string; step: number } & Record<string, number | string | number[]>;
 
 export class MetricsWriter {
   // After a resume: the kinds of line (their key sets) already logged at the checkpoint's step.
