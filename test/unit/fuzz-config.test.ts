@@ -65,7 +65,7 @@ const LEAVES = leaves(SHIPPED);
 
 // The schema lists these stages' settings without types (they are checked with the field's name
 // when the stage starts); a wrong type there may load, but must not crash the loader.
-const UNTYPED = /^(?:presets\/tiny\/)?stages\/(?:rejection-sampling|reward-model|sft|rl-all)\/(?!data$)/;
+const UNTYPED = /^(?:presets\/[^/]+\/)?stages\/(?:rejection-sampling|reward-model|sft|rl-all)\/(?!data$)/;
 
 /** A value of another JSON type than `v`. */
 function wrongTypeFor(v: unknown): fc.Arbitrary<unknown> {
