@@ -205,8 +205,8 @@ async function main(): Promise<void> {
   if (args.profile) {
     // Kernel time by kernel name per variant (wrappers such as customGrad's `forward` include their inner kernels).
     for (const [name, m] of Object.entries(models)) {
-      const prof = await tf.profile(() => {
-        trainStep(m, opts[name], batch(), 1e-3, 1);
+      const prof = await tf.profile(async () => {
+        await trainStep(m, opts[name], batch(), 1e-3, 1);
       });
       const by = new Map<string, number>();
       for (const k of prof.kernels) by.set(k.name, (by.get(k.name) ?? 0) + (Number(k.kernelTimeMs) || 0));

@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const B = Number(args.batch);
   const T = config.contextLength;
   const step = () => trainStep(model, opt, streamBatch(stream, B, T, rng), 1e-3, 1);
-  for (let i = 0; i < 3; i++) step(); // warm-up
+  for (let i = 0; i < 3; i++) await step(); // warm-up
 
   const steps = Number(args.steps);
   const byName = new Map<string, { ms: number; calls: number }>();
@@ -49,8 +49,8 @@ async function main(): Promise<void> {
   let wallMs = 0;
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
-    const prof = await tf.profile(() => {
-      step();
+    const prof = await tf.profile(async () => {
+      await step();
     });
     wallMs += performance.now() - t0;
     for (const k of prof.kernels) {

@@ -65,8 +65,9 @@ async function main(): Promise<void> {
   let produced = 0;
   // No stop tokens: every row yields exactly N tokens, as in the PyTorch reference.
   const sample = await timeCalls(
-    () => {
-      const r = generate(model, prompts, { maxNewTokens: N, temperature: 1, stopIds: [], padId: tok.pad, rng });
+    async () => {
+      // await: generate (like trainStep) may be async, for backends without synchronous reads.
+      const r = await generate(model, prompts, { maxNewTokens: N, temperature: 1, stopIds: [], padId: tok.pad, rng });
       produced = r.tokens.reduce((a, row) => a + row.length, 0);
     },
     { warmup: 1, count: Number(args['sample-reps']), maxSeconds },

@@ -60,7 +60,7 @@ export async function grpoStep(s: GrpoStepSetup, prompts: RlExample[]): Promise<
   await Promise.all([oldLogp, refLogp].map((t) => t?.data()));
   const t3 = performance.now();
   for (let it = 0; it < s.numIterations; it++)
-    grpoUpdate(s.policy, s.opt, batch, advantages, s.update, s.lr, oldLogp, refLogp);
+    await grpoUpdate(s.policy, s.opt, batch, advantages, s.update, s.lr, oldLogp, refLogp);
   tf.dispose([oldLogp, refLogp].filter((t): t is tf.Tensor2D => t !== undefined));
   const t4 = performance.now();
   return {

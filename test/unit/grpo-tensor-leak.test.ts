@@ -69,8 +69,8 @@ test(`tensor count is flat over ${STEPS} GRPO steps (tiny preset)`, { timeout: 1
     // Two iterations, the second with rho != 1 against pi_old, as with numIterations = 2.
     const oldLogp = frozenLogProbs(policy, batch);
     const refLogp = frozenLogProbs(ref, batch);
-    grpoUpdate(policy, opt, batch, advantages, update, 1e-3, undefined, refLogp);
-    const r = grpoUpdate(policy, opt, batch, advantages, update, 1e-3, oldLogp, refLogp);
+    await grpoUpdate(policy, opt, batch, advantages, update, 1e-3, undefined, refLogp);
+    const r = await grpoUpdate(policy, opt, batch, advantages, update, 1e-3, oldLogp, refLogp);
     tf.dispose([oldLogp, refLogp]);
     assert.ok(Number.isFinite(r.loss), `loss at step ${step} is ${r.loss}`);
     if (step === 1) afterFirst = tf.memory().numTensors;
