@@ -59,11 +59,12 @@ export function runTsPart(script: string, args: string[]): Promise<PartResult> {
 }
 
 /**
- * A python3 that can import torch: $R1_PYTHON, then Debian's /usr/bin/python3 (python3-torch
- * installs there, not into a pyenv or venv python that may come first on PATH), then python3.
+ * A python3 that can import torch: $R1_PYTHON when set (and only it), else Debian's
+ * /usr/bin/python3 (python3-torch installs there, not into a pyenv or venv python that may come
+ * first on PATH), then python3.
  */
 export function findTorchPython(): string | undefined {
-  const candidates = [process.env.R1_PYTHON, '/usr/bin/python3', 'python3'].filter((c): c is string => !!c);
+  const candidates = process.env.R1_PYTHON ? [process.env.R1_PYTHON] : ['/usr/bin/python3', 'python3'];
   for (const py of candidates) {
     const r = spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore', timeout: 60_000 });
     if (r.status === 0) return py;
