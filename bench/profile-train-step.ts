@@ -54,6 +54,9 @@ async function main(): Promise<void> {
     });
     wallMs += performance.now() - t0;
     for (const k of prof.kernels) {
+      // Only registered kernels: wrappers (customGrad's `forward`, op scopes such as logSoftmax__op)
+      // are timed around their inner kernels, which would count twice.
+      if (!tf.getKernel(k.name, tf.getBackend())) continue;
       const ms = Number(k.kernelTimeMs) || 0;
       for (const [map, key] of [
         [byName, k.name],
