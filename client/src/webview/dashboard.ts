@@ -1,6 +1,7 @@
 // Training Dashboard webview: Chart.js line charts of a run's metrics on one step axis (stages
-// laid end to end, boundaries marked) and a stage timeline. Data arrives from the extension
-// after the `initialized` handshake: a `reset` backfill, then live `metrics` and `event`s.
+// laid end to end, boundaries marked), expert-load heat maps for MoE runs, and a stage timeline.
+// Data arrives from the extension after the `initialized` handshake: a `reset` backfill, then live
+// `metrics` and `event`s.
 import {
   Chart,
   ChartDataset,
@@ -8,7 +9,6 @@ import {
   LinearScale,
   LineController,
   LineElement,
-  Plugin,
   PointElement,
   Tooltip,
   TooltipItem,
@@ -17,6 +17,8 @@ import type { JobEvent, MetricRecord, StageId, StageInfo } from '../../../server
 import { STAGE_IDS, STAGES } from '../stages';
 import { formatNumber, h, themeColor } from './dom';
 import type { DashboardState, DashboardToExtension, ExtensionToDashboard } from './messages';
+import { heatmapFigure, updateHeatmaps } from './moeHeatmap';
+import { boundaryPlugin, StageAxis, stageAxis, stageAt } from './stageAxis';
 import { vscodeApi } from './vscodeApi';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);
@@ -27,7 +29,7 @@ let state: DashboardState = api.getState() ?? {};
 interface ChartSpec {
   id: string;
   title: string;
-  /** The metric keys this chart plots, from all keys seen. */
+  /** The metric keys this chart plots, from all keys seen with a number value (array-valued ones never reach a line chart). */
   keys: (all: string[]) => string[];
   /** Eval figures are sparse and already averages: never smoothed. */
   smooth: boolean;
@@ -68,6 +70,12 @@ const CHARTS: ChartSpec[] = [
     smooth: true,
   },
   { id: 'lr', title: 'Learning rate', keys: fixed('learning_rate'), smooth: false },
+  {
+    id: 'moe',
+    title: 'MoE routing',
+    keys: fixed('moe/max_load_ratio', 'moe/dropped_ratio', 'moe/router_entropy'),
+    smooth: true,
+  },
 ];
 
 // ---- data ----
@@ -79,8 +87,8 @@ let live: Partial<Record<string, LiveState>> = {};
 let runName: string | undefined;
 let loadError: string | undefined;
 let daemonText = '';
-/** Where each stage starts on the shared x axis. */
-let bounds: { x: number; stage: StageId }[] = [];
+/** The shared x axis (where each stage starts), rebuilt on each render. */
+let axis: StageAxis = stageAxis(new Map());
 
 function addRecords(list: MetricRecord[]): void {
   for (const r of list) {
@@ -124,39 +132,6 @@ const palette = () => [
   themeColor('--vscode-charts-yellow', '#cca700'),
 ];
 
-const boundaryPlugin: Plugin<'line'> = {
-  id: 'r1StageBounds',
-  afterDatasetsDraw(chart) {
-    const x = chart.scales.x;
-    const area = chart.chartArea;
-    if (!x || !area) return;
-    const c = chart.ctx;
-    c.save();
-    c.strokeStyle = themeColor('--vscode-charts-lines', 'rgba(128,128,128,0.5)');
-    c.fillStyle = themeColor('--vscode-descriptionForeground', '#888');
-    c.font = '10px sans-serif';
-    c.setLineDash([4, 3]);
-    for (const b of bounds) {
-      const px = x.getPixelForValue(b.x);
-      if (px < area.left - 1 || px > area.right + 1) continue;
-      if (b.x > 0) {
-        c.beginPath();
-        c.moveTo(px, area.top);
-        c.lineTo(px, area.bottom);
-        c.stroke();
-      }
-      c.fillText(b.stage, px + 3, area.top + 10);
-    }
-    c.restore();
-  },
-};
-
-function stageAt(x: number): { stage: StageId; step: number } | undefined {
-  let found: { x: number; stage: StageId } | undefined;
-  for (const b of bounds) if (b.x <= x) found = b;
-  return found && { stage: found.stage, step: x - found.x };
-}
-
 const charts = new Map<string, Chart<'line'>>();
 
 function chartFor(spec: ChartSpec, canvas: HTMLCanvasElement): Chart<'line'> {
@@ -167,7 +142,7 @@ function chartFor(spec: ChartSpec, canvas: HTMLCanvasElement): Chart<'line'> {
   chart = new Chart(canvas, {
     type: 'line',
     data: { datasets: [] },
-    plugins: [boundaryPlugin],
+    plugins: [boundaryPlugin(() => axis)],
     options: {
       animation: false,
       responsive: true,
@@ -185,7 +160,7 @@ function chartFor(spec: ChartSpec, canvas: HTMLCanvasElement): Chart<'line'> {
         tooltip: {
           callbacks: {
             title: (items: TooltipItem<'line'>[]) => {
-              const at = items[0] && stageAt(items[0].parsed.x ?? 0);
+              const at = items[0] && stageAt(axis, items[0].parsed.x ?? 0);
               return at ? `${at.stage} step ${at.step}` : '';
             },
             label: (item: TooltipItem<'line'>) =>
@@ -201,17 +176,18 @@ function chartFor(spec: ChartSpec, canvas: HTMLCanvasElement): Chart<'line'> {
 
 function updateCharts(): void {
   const stages = byStage();
-  const order = STAGE_IDS.filter((s) => stages.has(s));
-  bounds = [];
-  const offset = new Map<StageId, number>();
-  let x = 0;
-  for (const s of order) {
-    offset.set(s, x);
-    bounds.push({ x, stage: s });
-    const list = stages.get(s)!;
-    x += Math.max(1, list[list.length - 1].step);
+  axis = stageAxis(stages);
+  const { order, offset } = axis;
+  const keySet = new Set<string>();
+  const numeric = new Set<string>();
+  for (const r of records.values()) {
+    for (const [k, v] of Object.entries(r)) {
+      keySet.add(k);
+      if (typeof v === 'number') numeric.add(k);
+    }
   }
-  const allKeys = [...new Set([...records.values()].flatMap((r) => Object.keys(r)))];
+  const allKeys = [...numeric];
+  updateHeatmaps(stages, axis, [...keySet]);
   const colors = palette();
   for (const spec of CHARTS) {
     const fig = document.getElementById(`chart-${spec.id}`);
@@ -241,7 +217,8 @@ function updateCharts(): void {
           borderColor: colors[i % colors.length],
           backgroundColor: colors[i % colors.length],
         };
-        if (key.endsWith('_std') || key.includes('min_') || key.includes('max_')) ds.borderDash = [4, 3];
+        // Spreads and extremes dashed (not moe/max_load_ratio: that is the MoE chart's main line).
+        if (key.endsWith('_std') || /\/(min|max)_length$/.test(key)) ds.borderDash = [4, 3];
         if (key.startsWith('eval/')) Object.assign(ds, { pointRadius: 2 });
       }
       ds.data = data;
@@ -256,7 +233,9 @@ function updateCharts(): void {
     xScale.min = hi - lo < 1 ? Math.floor(lo) - 1 : undefined;
     xScale.max = hi - lo < 1 ? Math.ceil(hi) + 1 : undefined;
     chart.update('none');
-    // Points drawn (gaps between stages excluded); the end-to-end tests (test/e2e) read it.
+    // Points drawn (gaps between stages excluded) and the keys plotted; the end-to-end tests
+    // (test/e2e) and client/test/dashboardWebview.test.ts read them.
+    canvas.dataset.series = keys.join(' ');
     canvas.dataset.points = String(
       datasets.flatMap((d) => d.data).filter((p) => typeof (p as { y?: unknown } | null)?.y === 'number').length,
     );
@@ -380,6 +359,7 @@ function skeleton(): void {
             h('div', { className: 'chart-box' }, h('canvas', { 'aria-label': spec.title, role: 'img' })),
           ),
         ),
+        heatmapFigure(),
       ),
     );
 }
