@@ -6,7 +6,7 @@
 //   daemon      editor latency of the daemon while it trains (bench/daemon-latency.ts)
 //
 // Run: npm run bench -- [--json] [--preset small] [--backend wasm] [--skip daemon,torch]
-//        [--grpo-steps 3] [--edits 100] [--records 10000]
+//        [--rounds 2 (ours/torch throughput pairs)] [--grpo-steps 3] [--edits 100] [--records 10000]
 // With --json the last line of stdout is one JSON object (keys in README "Performance").
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { presetConfig } from '../server/src/model/config';
 import { Tokenizer } from '../server/src/tokenizer/tokenizer';
 import { findTorchPython, PartResult, runPart, runTsPart, TORCH_INSTALL_HINT } from './lib/children';
-import { formatTable, round } from './lib/measure';
+import { formatTable, median, round } from './lib/measure';
 
 const PARTS = ['throughput', 'torch', 'grpo', 'daemon'] as const;
 type Part = (typeof PARTS)[number];
@@ -26,6 +26,7 @@ const { values: args } = parseArgs({
     backend: { type: 'string', default: 'wasm' },
     skip: { type: 'string', multiple: true, default: [] },
     'grpo-steps': { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '2' },
     edits: { type: 'string', default: '100' },
     records: { type: 'string', default: '10000' },
   },
@@ -54,29 +55,43 @@ async function main(): Promise<void> {
   const say = (s: string) => process.stdout.write(s + '\n');
   const shared = ['--preset', args.preset!];
 
-  if (runs('throughput')) {
-    say('== throughput (ours) ==');
-    results.throughput = await runTsPart('throughput.ts', [...shared, '--backend', args.backend!]);
-  }
-  // Right after ours, so both see a similar machine load.
+  // Ours and the reference alternate, `--rounds` times: each pair sees a similar machine load, and
+  // the ratios are the median of the per-round ratios.
   let torchNote: string | undefined;
   let parity: PartResult | undefined;
+  let py: string | undefined;
+  // The exact config of our model (presets live in config.ts only); the reference is dense.
+  const config = presetConfig(args.preset!, new Tokenizer().vocabSize);
   if (runs('torch')) {
-    say('== PyTorch reference ==');
-    // The exact config of our model (presets live in config.ts only); the reference is dense.
-    const config = presetConfig(args.preset!, new Tokenizer().vocabSize);
-    const py = config.moe ? undefined : findTorchPython();
+    py = config.moe ? undefined : findTorchPython();
     if (config.moe) torchNote = `PyTorch reference skipped: it covers the dense presets, and ${args.preset} is MoE.`;
     else if (!py) torchNote = TORCH_INSTALL_HINT;
     else {
+      say('== PyTorch reference: parity check ==');
       parity = await runTsPart(path.join('torch', 'parity.ts'), ['--preset', args.preset!, '--backend', args.backend!]);
-      results.torch = await runPart(py, [
-        path.join('bench', 'torch', 'reference.py'),
-        '--config',
-        JSON.stringify(config),
-      ]);
     }
   }
+  const rounds = Math.max(1, Number(args.rounds));
+  const ourRounds: PartResult[] = [];
+  const torchRounds: PartResult[] = [];
+  for (let r = 1; r <= rounds; r++) {
+    if (runs('throughput')) {
+      say(`== throughput (ours), round ${r}/${rounds} ==`);
+      ourRounds.push(await runTsPart('throughput.ts', [...shared, '--backend', args.backend!]));
+    }
+    if (py) {
+      say(`== PyTorch reference, round ${r}/${rounds} ==`);
+      torchRounds.push(
+        await runPart(py, [path.join('bench', 'torch', 'reference.py'), '--config', JSON.stringify(config)]),
+      );
+    }
+  }
+  if (ourRounds.length) results.throughput = medianOfRounds(ourRounds);
+  if (torchRounds.length) results.torch = medianOfRounds(torchRounds);
+  const roundRatios = (key: string) =>
+    ourRounds
+      .map((o, i) => ratio(num(o.json, key), num(torchRounds[i]?.json, key)))
+      .filter((x): x is number => x !== null);
   if (runs('grpo')) {
     say('== GRPO step ==');
     results.grpo = await runTsPart('grpo-step.ts', [
@@ -117,18 +132,14 @@ async function main(): Promise<void> {
     train_seq: num(ours, 'train_seq'),
     train_tokens_per_second: num(ours, 'train_tokens_per_second'),
     torch_train_tokens_per_second: num(torch, 'train_tokens_per_second'),
-    train_ratio_vs_torch: ratio(num(ours, 'train_tokens_per_second'), num(torch, 'train_tokens_per_second')),
-    train_ratio_vs_torch_cpu: ratio(
-      num(ours, 'train_tokens_per_cpu_second'),
-      num(torch, 'train_tokens_per_cpu_second'),
-    ),
+    train_ratio_vs_torch: medianOrNull(roundRatios('train_tokens_per_second')),
+    train_ratio_vs_torch_cpu: medianOrNull(roundRatios('train_tokens_per_cpu_second')),
+    train_ratio_rounds: roundRatios('train_tokens_per_second'),
     sample_tokens_per_second: num(ours, 'sample_tokens_per_second'),
     torch_sample_tokens_per_second: num(torch, 'sample_tokens_per_second'),
-    sample_ratio_vs_torch: ratio(num(ours, 'sample_tokens_per_second'), num(torch, 'sample_tokens_per_second')),
-    sample_ratio_vs_torch_cpu: ratio(
-      num(ours, 'sample_tokens_per_cpu_second'),
-      num(torch, 'sample_tokens_per_cpu_second'),
-    ),
+    sample_ratio_vs_torch: medianOrNull(roundRatios('sample_tokens_per_second')),
+    sample_ratio_vs_torch_cpu: medianOrNull(roundRatios('sample_tokens_per_cpu_second')),
+    sample_ratio_rounds: roundRatios('sample_tokens_per_second'),
     torch_train_threads: num(torch, 'train_threads'),
     torch_sample_threads: num(torch, 'sample_threads'),
     torch_sgemm_gflops: num(torch, 'sgemm_gflops'),
@@ -162,6 +173,26 @@ async function main(): Promise<void> {
   say(summaryTable(summary));
   if (args.json) say(JSON.stringify(summary));
   if ((summary.failed as string[]).length) process.exitCode = 1;
+}
+
+function medianOrNull(xs: number[]): number | null {
+  return xs.length ? round(median(xs), 3) : null;
+}
+
+/** One result for several rounds of a part: its numbers are the per-round medians; a failed round fails it. */
+function medianOfRounds(parts: PartResult[]): PartResult {
+  const failed = parts.find((p) => !p.ok);
+  if (failed) return failed;
+  const json: Json = { ...parts[0].json, rounds: parts.length };
+  for (const [k, v] of Object.entries(parts[0].json!)) {
+    if (typeof v === 'number') json[k] = round(median(parts.map((p) => p.json![k] as number)), 1);
+  }
+  return {
+    ok: true,
+    json,
+    text: parts.map((p) => p.text.trim()).join('\n'),
+    seconds: parts.reduce((a, p) => a + p.seconds, 0),
+  };
 }
 
 function pick(j: Json | undefined, re: RegExp): Json {

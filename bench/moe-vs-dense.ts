@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   for (const c of contenders) {
     const m = new GPT(c.model.config, 2);
     const o = new AdamW(m.params);
-    trainStep(m, o, warm, 1e-3, 1);
+    await trainStep(m, o, warm, 1e-3, 1);
     m.dispose();
     o.dispose();
   }
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
     const lr = learningRate(i, steps, 2e-3, Math.min(20, steps / 5), 0.1);
     for (const c of i % 2 === 0 ? contenders : [...contenders].reverse()) {
       const t0 = performance.now();
-      const r = trainStep(c.model, c.opt, batches[i], lr, 1);
+      const r = await trainStep(c.model, c.opt, batches[i], lr, 1);
       c.seconds += (performance.now() - t0) / 1000;
       c.tokens += batchSize * T;
       c.losses.push(r.loss);
@@ -116,8 +116,8 @@ async function main(): Promise<void> {
     moe_throughput_ratio: moe.tokens / moe.seconds / (dense.tokens / dense.seconds),
     dense_final_loss: tail(dense.losses),
     moe_final_loss: tail(moe.losses),
-    dense_eval_loss: evalLoss(dense.model, evalBatch),
-    moe_eval_loss: evalLoss(moe.model, evalBatch),
+    dense_eval_loss: await evalLoss(dense.model, evalBatch),
+    moe_eval_loss: await evalLoss(moe.model, evalBatch),
     moe_max_load_ratio: stats?.maxLoadRatio ?? NaN,
     moe_dropped_ratio: stats?.droppedRatio ?? NaN,
   };

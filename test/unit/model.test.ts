@@ -60,13 +60,13 @@ for (const preset of PRESETS_UNDER_TEST)
   });
 
 for (const preset of PRESETS_UNDER_TEST)
-  test(`KV-cache sampling matches full recomputation token for token (greedy and sampled, ragged prompts) (${preset})`, () => {
+  test(`KV-cache sampling matches full recomputation token for token (greedy and sampled, ragged prompts) (${preset})`, async () => {
     const model = new GPT(presetConfig(preset, tok.vocabSize), 3);
     const prompts = [tok.encode('What is 1 + 2?'), tok.encode('Hi'), tok.encode('What is 347 * 6?')];
     for (const temperature of [0, 1]) {
       const opts = { maxNewTokens: 30, temperature, topK: temperature ? 20 : 0, stopIds: [tok.eos], padId: tok.pad };
-      const cached = generate(model, prompts, { ...opts, rng: new Rng(7) });
-      const full = generate(model, prompts, { ...opts, rng: new Rng(7), noCache: true });
+      const cached = await generate(model, prompts, { ...opts, rng: new Rng(7) });
+      const full = await generate(model, prompts, { ...opts, rng: new Rng(7), noCache: true });
       assert.deepEqual(cached.tokens, full.tokens);
       assert.ok(cached.tokens.every((t) => t.length > 0));
     }
@@ -74,11 +74,11 @@ for (const preset of PRESETS_UNDER_TEST)
   });
 
 for (const preset of PRESETS_UNDER_TEST)
-  test(`a left-padded prompt samples the same as the same prompt alone (${preset})`, () => {
+  test(`a left-padded prompt samples the same as the same prompt alone (${preset})`, async () => {
     const model = new GPT(presetConfig(preset, tok.vocabSize), 4);
     const opts = { maxNewTokens: 12, temperature: 0, stopIds: [tok.eos], padId: tok.pad };
-    const alone = generate(model, [tok.encode('ab')], opts);
-    const batched = generate(model, [tok.encode('a much longer prompt'), tok.encode('ab')], opts);
+    const alone = await generate(model, [tok.encode('ab')], opts);
+    const batched = await generate(model, [tok.encode('a much longer prompt'), tok.encode('ab')], opts);
     assert.deepEqual(batched.tokens[1], alone.tokens[0]);
     model.dispose();
   });
@@ -89,7 +89,7 @@ for (const preset of PRESETS_UNDER_TEST)
     const model = new GPT(presetConfig(preset, tok.vocabSize), 5);
     const opt = new AdamW(model.params);
     const batch = pairBatch([{ prompt: tok.encode('x'), completion: tok.encode('yz') }], tok.pad, 90);
-    trainStep(model, opt, batch, 1e-3, 1);
+    await trainStep(model, opt, batch, 1e-3, 1);
     const state = {
       stage: 'test',
       step: 1,
@@ -122,7 +122,7 @@ for (const preset of PRESETS_UNDER_TEST)
   });
 
 for (const preset of PRESETS_UNDER_TEST)
-  test(`tensor count does not grow over 50 training steps (${preset})`, () => {
+  test(`tensor count does not grow over 50 training steps (${preset})`, async () => {
     const model = new GPT(presetConfig(preset, tok.vocabSize), 6);
     const opt = new AdamW(model.params);
     const rng = new Rng(1);
@@ -135,12 +135,12 @@ for (const preset of PRESETS_UNDER_TEST)
         tok.pad,
         90,
       );
-    trainStep(model, opt, batch(), 1e-3, 1);
+    await trainStep(model, opt, batch(), 1e-3, 1);
     const before = tf.memory().numTensors;
     let first = Infinity;
     let last = 0;
     for (let i = 0; i < 50; i++) {
-      const r = trainStep(model, opt, batch(), 3e-3, 1);
+      const r = await trainStep(model, opt, batch(), 3e-3, 1);
       if (i === 0) first = r.loss;
       last = r.loss;
     }

@@ -263,7 +263,7 @@ test('small-moe has the active parameters of small and about 4x its total', () =
   denseModel.dispose();
 });
 
-test('a training step records routing, nudges the bias and does not train it by gradient', () => {
+test('a training step records routing, nudges the bias and does not train it by gradient', async () => {
   const model = new GPT(presetConfig('tiny-moe', 64), 7);
   const ids = tf.tensor2d(
     Array.from({ length: 4 }, (_, b) => Array.from({ length: 12 }, (_, t) => (b * 7 + t * 3) % 64)),
@@ -273,6 +273,10 @@ test('a training step records routing, nudges the bias and does not train it by 
   const { value, grads } = model.gradients(() => tf.mean(model.forward(ids as tf.Tensor2D).logits) as tf.Scalar);
   assert.ok(!('h0.moe.bias' in grads), 'the bias gets no gradient');
   assert.ok('h0.moe.router' in grads && 'h0.moe.w1' in grads && 'h0.moe.shared.w1' in grads);
+  // The routing is read back (asynchronously) when the step finishes; until then a second step is refused.
+  assert.equal(model.lastMoeStats, undefined);
+  assert.throws(() => model.gradients(() => tf.scalar(0)), /await model\.finishTrainingStep\(\)/);
+  await model.finishTrainingStep();
   const stats = model.lastMoeStats!;
   assert.equal(stats.load.length, 1);
   assert.equal(stats.load[0].reduce((a, b) => a + b, 0).toFixed(5), '1.00000');

@@ -53,12 +53,12 @@ test('Bradley–Terry loss equals the mean of -log σ(r_chosen - r_rejected), an
   assert.equal(pairAccuracy([2, 0, -1], [1, 0, 1]), 0.5, 'one right, one tie (half), one wrong');
 });
 
-test('the score is read at each row’s last real token: padding after it changes nothing, the last token does', () => {
+test('the score is read at each row’s last real token: padding after it changes nothing, the last token does', async () => {
   const rm = tinyRm(3);
   const a = [tok.id('<|user|>'), 72, 105, tok.id('<|assistant|>'), 111, tok.eos];
   const b = [tok.id('<|user|>'), 72, tok.eos];
-  const [alone] = rm.score([a], tok.pad);
-  const batched = rm.score([b, a, [...b, 200]], tok.pad);
+  const [alone] = await rm.score([a], tok.pad);
+  const batched = await rm.score([b, a, [...b, 200]], tok.pad);
   assert.ok(Math.abs(alone - batched[1]) < 1e-5, `${alone} vs ${batched[1]} (a padded inside a batch)`);
   assert.ok(Math.abs(batched[0] - batched[2]) > 1e-6, 'a different last token gives a different score');
   const manual = tf.tidy(() => {
@@ -69,21 +69,21 @@ test('the score is read at each row’s last real token: padding after it change
   rm.dispose();
 });
 
-test('a few Bradley–Terry steps raise held-out pair accuracy on a separable toy set, without leaking tensors', () => {
+test('a few Bradley–Terry steps raise held-out pair accuracy on a separable toy set, without leaking tensors', async () => {
   const rm = tinyRm(4);
   const opt = new AdamW(rm.params);
   const prompts = Array.from({ length: 24 }, (_, i) => `Is ${i * 7} a number?`);
   const pairs = prompts.map((prompt, line) => ({ prompt, chosen: 'Yes, it is.', rejected: 'no', line }));
   const { train, heldOut } = splitByPrompt(pairs, 0.25, 7);
-  const before = evaluatePairs(rm, tok, heldOut).pair_accuracy;
+  const before = (await evaluatePairs(rm, tok, heldOut)).pair_accuracy;
   let count = 0;
   for (let step = 0; step < 25; step++) {
     const batch = train.slice((step * 6) % train.length, ((step * 6) % train.length) + 6);
-    rewardModelStep(rm, opt, pairRows(batch, tok, 96), tok.pad, 3e-3, 1);
+    await rewardModelStep(rm, opt, pairRows(batch, tok, 96), tok.pad, 3e-3, 1);
     if (step === 4) count = tf.memory().numTensors;
   }
   assert.equal(tf.memory().numTensors, count, 'tensor count is flat across steps');
-  const afterFigures = evaluatePairs(rm, tok, heldOut);
+  const afterFigures = await evaluatePairs(rm, tok, heldOut);
   assert.ok(
     afterFigures.pair_accuracy === 1 && afterFigures.pair_accuracy > before,
     `${before} -> ${afterFigures.pair_accuracy}`,
@@ -120,7 +120,7 @@ test('a reward-model checkpoint round-trips its scores and is not mistaken for a
   await saveRewardModel(dir, rm, tok, state(3));
   const loaded = loadRewardModel(dir);
   const rows = [[tok.id('<|user|>'), 50, 51, tok.eos]];
-  assert.ok(Math.abs(rm.score(rows, tok.pad)[0] - loaded.model.score(rows, tok.pad)[0]) < 1e-6);
+  assert.ok(Math.abs((await rm.score(rows, tok.pad))[0] - (await loaded.model.score(rows, tok.pad))[0]) < 1e-6);
   assert.equal(loaded.state.step, 3);
   const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
   assert.equal(config.kind, 'reward-model');
@@ -166,7 +166,7 @@ test('the preference reward scores general records only, batched, and only in it
   await scoreExtraRewards(groups, [extra], 6);
   assert.equal(calls, 1, 'both completions scored in one batch');
   rm.score = score;
-  const expected = rm.score(
+  const expected = await rm.score(
     ['The sea is wide.', 'sea'].map((c) => RewardModel.encode(tok, general.prompt, c, 96)),
     tok.pad,
   );

@@ -133,7 +133,7 @@ async function sampleOne(id: number, spec: SampleSpec): Promise<void> {
       text += piece;
       post({ type: 'chunk', id, text: piece });
     };
-    const result = generate(model, [promptIds], {
+    const result = await generate(model, [promptIds], {
       maxNewTokens: spec.maxTokens,
       temperature: spec.temperature,
       topP: spec.topP,

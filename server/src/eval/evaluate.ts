@@ -48,7 +48,7 @@ export function groupOf(ex: RlExample): string {
   return m ? m[1] : ex.task;
 }
 
-export function evaluate(model: GPT, tok: Tokenizer, data: RlExample[], opts: EvalOptions): EvalResult {
+export async function evaluate(model: GPT, tok: Tokenizer, data: RlExample[], opts: EvalOptions): Promise<EvalResult> {
   const rewards = builtinRewards();
   const accuracy = rewards.accuracy();
   const format = rewards.format();
@@ -64,7 +64,7 @@ export function evaluate(model: GPT, tok: Tokenizer, data: RlExample[], opts: Ev
         ? tok.encode(`${typeof ex.prompt === 'string' ? ex.prompt : ex.prompt.map((m) => m.content).join('\n')}\n`)
         : encodePrompt(tok, ex.prompt),
     );
-    const { tokens } = generate(model, prompts, {
+    const { tokens } = await generate(model, prompts, {
       maxNewTokens: opts.maxNewTokens,
       temperature: opts.temperature ?? 0,
       stopIds: [tok.eos],

@@ -39,7 +39,7 @@ export async function rollout(
 ): Promise<Group[]> {
   const promptIds = examples.map((ex) => encodePrompt(tok, ex.prompt));
   const rows = promptIds.flatMap((p) => new Array<number[]>(opts.numGenerations).fill(p));
-  const { tokens, truncated } = generate(model, rows, {
+  const { tokens, truncated } = await generate(model, rows, {
     maxNewTokens: opts.maxCompletionLength,
     temperature: opts.temperature,
     topK: opts.topK,

@@ -30,7 +30,7 @@ export interface GrpoUpdateResult {
  * Gradient step on the clipped objective. `oldLogp` (N, T) is pi_old (the rollout policy);
  * without it rho = 1 (num_iterations = 1). `refLogp` is needed only when beta > 0.
  */
-export function grpoUpdate(
+export async function grpoUpdate(
   model: GPT,
   opt: AdamW,
   batch: LmBatch,
@@ -39,7 +39,7 @@ export function grpoUpdate(
   lr: number,
   oldLogp?: tf.Tensor2D,
   refLogp?: tf.Tensor2D,
-): GrpoUpdateResult {
+): Promise<GrpoUpdateResult> {
   const N = batch.inputs.length;
   const kept: tf.Tensor[] = [];
   const keep = <T extends tf.Tensor>(t: T): T => {
@@ -65,10 +65,14 @@ export function grpoUpdate(
     for (const m of [out.kl, out.clipLow, out.clipHigh, out.clipRegion]) keep(m);
     return out.loss;
   });
-  const { grads: clipped, norm } = clipByGlobalNorm(grads, cfg.maxGradNorm);
+  // The read-backs run together: one wait for the device per step.
+  const [, { grads: clipped, norm }, figures] = await Promise.all([
+    model.finishTrainingStep(),
+    clipByGlobalNorm(grads, cfg.maxGradNorm),
+    Promise.all([...kept, value].map(async (t) => (await t.data())[0])),
+  ]);
   opt.apply(clipped, lr);
-  const [entropy, kl, clipLow, clipHigh, clipRegion] = kept.map((t) => t.dataSync()[0]);
-  const loss = value.dataSync()[0];
+  const [entropy, kl, clipLow, clipHigh, clipRegion, loss] = figures;
   tf.dispose([value, ...Object.values(clipped), ...kept]);
   return { loss, kl, entropy, clipLow, clipHigh, clipRegion, gradNorm: norm };
 }

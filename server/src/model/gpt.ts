@@ -53,6 +53,11 @@ interface RoutingLog {
   balance: tf.Scalar[];
 }
 
+function disposeRoutingLog(log: RoutingLog): void {
+  tf.dispose(log.layers.flatMap((r) => [r.load, r.dropped, r.entropy]));
+  tf.dispose(log.balance);
+}
+
 /** Trainable-parameter suffixes of one block, dense or MoE, in creation order. */
 function blockParamSuffixes(c: ModelConfig): string[] {
   const attn = ['ln1.g', 'ln1.b', 'attn.wq', 'attn.wk', 'attn.wv', 'attn.wo', 'ln2.g', 'ln2.b'];
@@ -69,6 +74,8 @@ export class GPT {
   /** Last training step's MoE figures; undefined for a dense model or before the first step. */
   lastMoeStats?: MoeStepStats;
   private routingLog: RoutingLog | null = null;
+  /** What the last trainingGradients routed, until finishTrainingStep reads it back. */
+  private pendingRouting: RoutingLog | null = null;
 
   constructor(config: ModelConfig, seed = 0, params?: Map<string, tf.Variable>) {
     validateModelConfig(config);
@@ -134,7 +141,7 @@ export class GPT {
 
   /**
    * Gradients of `loss` w.r.t. every parameter, keyed by parameter name. Call outside tf.tidy;
-   * the caller disposes the returned tensors.
+   * the caller disposes the returned tensors and then awaits `finishTrainingStep()`.
    */
   gradients(loss: () => tf.Scalar): { value: tf.Scalar; grads: Record<string, tf.Tensor> } {
     return this.trainingGradients(loss, this.params);
@@ -143,8 +150,9 @@ export class GPT {
   /**
    * Gradients of `loss` w.r.t. `params` (any map of variables, e.g. a reward model's) with the
    * forward passes inside in training mode. For MoE that means: expert capacity applies, the
-   * weighted balance loss joins the objective, and afterwards each layer's balance bias is nudged
-   * by the load this step saw (`lastMoeStats`). `value` is `loss` alone.
+   * weighted balance loss joins the objective, and the routing the step saw is recorded for
+   * `finishTrainingStep()`, which the caller awaits after every call (it reads the record back,
+   * nudges each layer's balance bias and sets `lastMoeStats`). `value` is `loss` alone.
    */
   trainingGradients(
     loss: () => tf.Scalar,
@@ -153,6 +161,11 @@ export class GPT {
     const vars = [...params.values()].filter((v) => v.trainable);
     const moe = this.config.moe;
     if (!moe) return byName(tf.variableGrads(loss, vars), params);
+    if (this.pendingRouting) {
+      throw new Error(
+        'GPT.trainingGradients: the previous step left its MoE routing unread; await model.finishTrainingStep() after each gradients call',
+      );
+    }
     const log: RoutingLog = { layers: [], balance: [] };
     this.routingLog = log;
     let plain: tf.Scalar | undefined;
@@ -167,7 +180,7 @@ export class GPT {
     } finally {
       this.routingLog = null;
     }
-    this.lastMoeStats = this.finishRouting(log);
+    this.pendingRouting = log;
     if (plain) {
       result.value.dispose();
       result = { ...result, value: plain };
@@ -175,29 +188,60 @@ export class GPT {
     return byName(result, params);
   }
 
+  /**
+   * Completes a training step after `gradients`/`trainingGradients`: for MoE, reads back what the
+   * step's forward passes routed (asynchronously: the webgpu backend has no synchronous read in
+   * Node), nudges the balance biases and sets `lastMoeStats`. A no-op for a dense model.
+   */
+  async finishTrainingStep(): Promise<void> {
+    const log = this.pendingRouting;
+    if (!log) return;
+    this.pendingRouting = null;
+    this.lastMoeStats = await this.finishRouting(log);
+  }
+
   /** Reads what the step's forward passes routed, nudges the balance biases, frees the record. */
-  private finishRouting(log: RoutingLog): MoeStepStats | undefined {
+  private async finishRouting(log: RoutingLog): Promise<MoeStepStats | undefined> {
     const moe = this.config.moe!;
     const L = this.config.nLayers;
-    if (log.layers.length === 0) return undefined;
+    if (log.layers.length === 0) {
+      disposeRoutingLog(log);
+      return undefined;
+    }
+    let layers: { counts: ArrayLike<number>; dropped: number; entropy: number }[];
+    let balance: number[];
+    let biases: Float32Array[];
+    try {
+      // All reads at once: one wait for the device instead of one per tensor.
+      const biasVars = Array.from({ length: L }, (_, l) => this.w(`h${l}.moe.bias`));
+      [layers, balance, biases] = await Promise.all([
+        Promise.all(
+          log.layers.map(async (r) => {
+            const [counts, dropped, entropy] = await Promise.all([r.load.data(), r.dropped.data(), r.entropy.data()]);
+            return { counts, dropped: dropped[0], entropy: entropy[0] };
+          }),
+        ),
+        Promise.all(log.balance.map(async (b) => (await b.data())[0])),
+        Promise.all(biasVars.map(async (v) => (await v.data()) as Float32Array)),
+      ]);
+    } finally {
+      disposeRoutingLog(log);
+    }
     // Several forward passes per step (e.g. chosen and rejected) add up per layer.
     const load = Array.from({ length: L }, () => new Array<number>(moe.routedExperts).fill(0));
     let dropped = 0;
     let entropy = 0;
-    log.layers.forEach((r, i) => {
-      const counts = r.load.dataSync();
-      for (let e = 0; e < counts.length; e++) load[i % L][e] += counts[e];
-      dropped += r.dropped.dataSync()[0];
-      entropy += r.entropy.dataSync()[0];
+    layers.forEach((r, i) => {
+      for (let e = 0; e < r.counts.length; e++) load[i % L][e] += r.counts[e];
+      dropped += r.dropped;
+      entropy += r.entropy;
     });
-    const balanceLoss = log.balance.length ? log.balance.reduce((a, b) => a + b.dataSync()[0], 0) : undefined;
-    tf.dispose(log.layers.flatMap((r) => [r.load, r.dropped, r.entropy]));
-    tf.dispose(log.balance);
+    const balanceLoss = balance.length ? balance.reduce((a, b) => a + b, 0) : undefined;
     const assignments = load.reduce((a, row) => a + row.reduce((x, y) => x + y, 0), 0);
     const bias: number[][] = [];
     for (let l = 0; l < L; l++) {
       const v = this.w(`h${l}.moe.bias`);
-      const next = nudgeBias(Array.from(v.dataSync()), load[l], moe.biasUpdateRate);
+      const next = nudgeBias(Array.from(biases[l]), load[l], moe.biasUpdateRate);
       tf.tidy(() => v.assign(tf.tensor1d(next)));
       bias.push(next);
     }
@@ -309,6 +353,8 @@ export class GPT {
   }
 
   dispose(): void {
+    if (this.pendingRouting) disposeRoutingLog(this.pendingRouting);
+    this.pendingRouting = null;
     for (const v of this.params.values()) v.dispose();
   }
 }

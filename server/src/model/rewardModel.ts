@@ -54,21 +54,32 @@ export class RewardModel {
     return tf.sum(tf.mul(perPosition, tf.tensor2d(last, [B, T])), 1) as tf.Tensor1D;
   }
 
-  /** Rewards as numbers, in batches of `batchSize` rows (no gradients). */
-  score(rows: number[][], padId: number, batchSize = 64): number[] {
+  /** Rewards as numbers, in batches of `batchSize` rows (no gradients); read back asynchronously. */
+  async score(rows: number[][], padId: number, batchSize = 64): Promise<number[]> {
     const out: number[] = [];
     for (let i = 0; i < rows.length; i += batchSize) {
       const s = tf.tidy(() => this.scores(rows.slice(i, i + batchSize), padId));
-      out.push(...s.dataSync());
-      s.dispose();
+      try {
+        out.push(...(await s.data()));
+      } finally {
+        s.dispose();
+      }
     }
     return out;
   }
 
-  /** Gradients of `loss` w.r.t. `params`, by name. Call outside tf.tidy; the caller disposes them. */
+  /**
+   * Gradients of `loss` w.r.t. `params`, by name. Call outside tf.tidy; the caller disposes them
+   * and then awaits `finishTrainingStep()`.
+   */
   gradients(loss: () => tf.Scalar): { value: tf.Scalar; grads: Record<string, tf.Tensor> } {
     // Through the GPT so that an MoE trunk trains as in every other stage (capacity, balance).
     return this.gpt.trainingGradients(loss, this.params);
+  }
+
+  /** Completes a training step after `gradients` (the MoE trunk's routing read-back). */
+  finishTrainingStep(): Promise<void> {
+    return this.gpt.finishTrainingStep();
   }
 
   dispose(): void {

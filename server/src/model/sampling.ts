@@ -29,7 +29,11 @@ export interface SampleResult {
   truncated: boolean[];
 }
 
-export function generate(model: GPT, prompts: number[][], opts: SampleOptions): SampleResult {
+/**
+ * Samples continuations of `prompts` (batched, one device read per generated token for the whole
+ * batch). Async because the webgpu backend can only read tensors back asynchronously in Node.
+ */
+export async function generate(model: GPT, prompts: number[][], opts: SampleOptions): Promise<SampleResult> {
   const B = prompts.length;
   const P = Math.max(...prompts.map((p) => p.length));
   const budget = Math.min(opts.maxNewTokens, model.config.contextLength - P);
@@ -44,7 +48,7 @@ export function generate(model: GPT, prompts: number[][], opts: SampleOptions): 
   let cache: LayerCache[] | undefined;
   let lastLogits: Float32Array;
   // Prefill: all prompt positions at once.
-  ({ cache, lastLogits } = step(model, rows, mask, 0, undefined, !opts.noCache));
+  ({ cache, lastLogits } = await step(model, rows, mask, 0, undefined, !opts.noCache));
 
   for (let t = 0; t < budget; t++) {
     const next: number[] = [];
@@ -64,10 +68,10 @@ export function generate(model: GPT, prompts: number[][], opts: SampleOptions): 
       mask[b].push(1);
     }
     if (opts.noCache) {
-      ({ lastLogits } = step(model, rows, mask, 0, undefined, false));
+      ({ lastLogits } = await step(model, rows, mask, 0, undefined, false));
     } else {
       const prev = cache;
-      ({ cache, lastLogits } = step(
+      ({ cache, lastLogits } = await step(
         model,
         rows.map((r) => [r[r.length - 1]]),
         mask,
@@ -83,14 +87,14 @@ export function generate(model: GPT, prompts: number[][], opts: SampleOptions): 
 }
 
 /** Runs the model on `ids` and returns the logits of each row's last position, (B * V). */
-function step(
+async function step(
   model: GPT,
   ids: number[][],
   mask: number[][],
   startPos: number,
   cache: LayerCache[] | undefined,
   returnCache: boolean,
-): { cache?: LayerCache[]; lastLogits: Float32Array } {
+): Promise<{ cache?: LayerCache[]; lastLogits: Float32Array }> {
   const B = ids.length;
   const T = ids[0].length;
   const V = model.config.vocabSize;
@@ -108,8 +112,12 @@ function step(
       .reshape([B * V]);
     return { last, cache: next } as unknown as tf.TensorContainer;
   }) as unknown as { last: tf.Tensor; cache?: LayerCache[] };
-  const lastLogits = result.last.dataSync() as Float32Array;
-  result.last.dispose();
+  let lastLogits: Float32Array;
+  try {
+    lastLogits = (await result.last.data()) as Float32Array;
+  } finally {
+    result.last.dispose();
+  }
   return { cache: result.cache as LayerCache[] | undefined, lastLogits };
 }
 

@@ -57,11 +57,11 @@ export async function scoreExtraRewards(groups: Group[], extras: ExtraReward[], 
  */
 export function preferenceReward(rm: RewardModel, tok: Tokenizer, batchSize = 64): RewardFn {
   let pending: { row: number[]; resolve: (v: number) => void; reject: (e: unknown) => void }[] = [];
-  const flush = () => {
+  const flush = async () => {
     const batch = pending;
     pending = [];
     try {
-      const scores = rm.score(
+      const scores = await rm.score(
         batch.map((p) => p.row),
         tok.pad,
         batchSize,
@@ -77,7 +77,7 @@ export function preferenceReward(rm: RewardModel, tok: Tokenizer, batchSize = 64
     if (prompt === undefined) throw new UserError('reward "preference" needs the record\'s prompt in its context');
     const row = RewardModel.encode(tok, prompt, ctx.completion, rm.gpt.config.contextLength);
     return new Promise<number>((resolve, reject) => {
-      if (pending.length === 0) setImmediate(flush);
+      if (pending.length === 0) setImmediate(() => void flush());
       pending.push({ row, resolve, reject });
     });
   };

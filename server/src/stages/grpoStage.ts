@@ -20,7 +20,7 @@ import { grpoStageConfig, GrpoStageConfig } from '../grpo/config';
 import { frozenLogProbs } from '../grpo/logprobs';
 import { Group, rollout } from '../grpo/rollout';
 import { nanMeanStd } from '../grpo/stats';
-import { grpoUpdate } from '../grpo/update';
+import { grpoUpdate, GrpoUpdateResult } from '../grpo/update';
 import { GPT } from '../model/gpt';
 import { loadRewardModule, RewardSet } from '../rewards';
 import { EpochSampler, pairBatch } from '../train/batches';
@@ -59,7 +59,7 @@ export interface GrpoHooks {
   /** Rewards scored after the RewardSet's (their names are left out of the RewardSet). */
   extraRewards?: ExtraReward[];
   /** More figures of the policy, measured at the start and the end (e.g. the reward model's mean score). */
-  evalFigures?: (model: GPT, tok: Tokenizer) => Record<string, number>;
+  evalFigures?: (model: GPT, tok: Tokenizer) => Promise<Record<string, number>>;
 }
 
 export async function runGrpoStage(
@@ -117,7 +117,7 @@ export async function runGrpoStage(
   // The reference model is the starting policy; beta = 0 skips it entirely.
   const ref: GPT | undefined = cfg.beta > 0 ? loadCheckpoint(from).model : undefined;
 
-  const runEval = (temperature = 0): EvalResult =>
+  const runEval = (temperature = 0): Promise<EvalResult> =>
     evaluate(model, tokenizer, evalExamples, { ...config.eval, temperature, seed: 99 });
 
   let progress: Progress;
@@ -133,8 +133,8 @@ export async function runGrpoStage(
     reporter.log(
       `${stage}: starting from ${from}; measuring the starting point on ${evalExamples.length} eval problems`,
     );
-    const greedy = runEval();
-    const sampled = runEval(cfg.temperature);
+    const greedy = await runEval();
+    const sampled = await runEval(cfg.temperature);
     progress = {
       wallSeconds: 0,
       cpuSeconds: 0,
@@ -143,7 +143,7 @@ export async function runGrpoStage(
       bestStep: 0,
       startSampledPass: sampled['pass@1'],
     };
-    const startExtra = hooks.evalFigures?.(model, tokenizer) ?? {};
+    const startExtra = (await hooks.evalFigures?.(model, tokenizer)) ?? {};
     progress.startExtra = startExtra;
     metrics.write({
       stage,
@@ -206,7 +206,7 @@ export async function runGrpoStage(
       .slice(0, cfg.promptsPerStep);
     const lr = learningRate(step, cfg.steps, cfg.lr, cfg.warmupSteps, cfg.minLrRatio);
 
-    let update: ReturnType<typeof grpoUpdate> | undefined;
+    let update: GrpoUpdateResult | undefined;
     let tRef = 0;
     if (trainIdx.length) {
       const pairs = trainIdx.flatMap((i) =>
@@ -234,7 +234,7 @@ export async function runGrpoStage(
         maxGradNorm: cfg.maxGradNorm,
       };
       for (let it = 0; it < cfg.numIterations; it++)
-        update = grpoUpdate(model, opt, batch, advantages, uCfg, lr, oldLogp, refLogp);
+        update = await grpoUpdate(model, opt, batch, advantages, uCfg, lr, oldLogp, refLogp);
       tf.dispose([oldLogp, refLogp].filter((t): t is tf.Tensor2D => t !== undefined));
     }
     step++;
@@ -276,7 +276,7 @@ export async function runGrpoStage(
     });
 
     if (cfg.evalEvery > 0 && step % cfg.evalEvery === 0 && step < cfg.steps) {
-      const r = runEval();
+      const r = await runEval();
       metrics.write({ stage, step, ...evalMetrics(r) });
       if (r['pass@1'] > progress.bestPass) {
         progress.bestPass = r['pass@1'];
@@ -304,7 +304,7 @@ export async function runGrpoStage(
       cancelled: true,
     };
   }
-  let final = runEval();
+  let final = await runEval();
   metrics.write({ stage, step, ...evalMetrics(final) });
   if (final['pass@1'] > progress.bestPass) {
     progress.bestPass = final['pass@1'];
@@ -324,10 +324,10 @@ export async function runGrpoStage(
     const best = loadCheckpoint(bestDir);
     for (const [name, v] of model.params) v.assign(best.model.params.get(name)!);
     best.model.dispose();
-    final = runEval();
+    final = await runEval();
   }
   // Measured on the policy the stage hands on (the best one, when it was restored above).
-  const endExtra = hooks.evalFigures?.(model, tokenizer) ?? {};
+  const endExtra = (await hooks.evalFigures?.(model, tokenizer)) ?? {};
   for (const [k, v] of Object.entries(endExtra)) {
     figures[`start_${k}`] = progress.startExtra?.[k] ?? NaN;
     figures[k] = v;

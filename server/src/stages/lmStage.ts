@@ -105,10 +105,10 @@ export async function runLmStage(
     : batchSource(stageId, cfg, tokenizer, model.config.contextLength, rng);
   const evalExamples = loadRl(resolveData(config, config.eval.data)).slice(0, config.eval.limit);
   const heldOut = cfg.heldOut ? heldOutBatch(cfg.heldOut, tokenizer, model.config.contextLength) : undefined;
-  const runEval = (): { result: EvalResult; figures: Record<string, number> } => {
-    const result = evaluate(model, tokenizer, evalExamples, { ...config.eval, plain: stageId === 'pretrain' });
+  const runEval = async (): Promise<{ result: EvalResult; figures: Record<string, number> }> => {
+    const result = await evaluate(model, tokenizer, evalExamples, { ...config.eval, plain: stageId === 'pretrain' });
     const figures: Record<string, number> = {};
-    if (heldOut) figures['eval/loss'] = evalLoss(model, heldOut);
+    if (heldOut) figures['eval/loss'] = await evalLoss(model, heldOut);
     return { result, figures };
   };
 
@@ -139,7 +139,7 @@ export async function runLmStage(
     const t0 = performance.now();
     const lr = learningRate(step, cfg.steps, cfg.lr, cfg.warmupSteps, cfg.minLrRatio);
     const batch = nextBatch();
-    const r = trainStep(model, opt, batch, lr, cfg.maxGradNorm);
+    const r = await trainStep(model, opt, batch, lr, cfg.maxGradNorm);
     step++;
     const dt = (performance.now() - t0) / 1000;
     const tokensSeen = batch.inputs.length * batch.inputs[0].length;
@@ -159,7 +159,7 @@ export async function runLmStage(
     }
     reporter.progress(step, { loss: r.loss, tokps: tokensSeen / dt });
     if (cfg.evalEvery > 0 && step % cfg.evalEvery === 0 && step < cfg.steps) {
-      const { result, figures } = runEval();
+      const { result, figures } = await runEval();
       metrics.write({ stage, step, ...evalMetrics(result), ...figures });
     }
     if (cfg.checkpointEvery > 0 && step % cfg.checkpointEvery === 0 && step < cfg.steps) await save(false);
@@ -181,7 +181,7 @@ export async function runLmStage(
     };
   }
   reporter.log(`${stage}: evaluating on ${evalExamples.length} held-out problems`);
-  const { result, figures } = runEval();
+  const { result, figures } = await runEval();
   metrics.write({ stage, step, ...evalMetrics(result), ...figures });
   await save(true);
   const { examples, ...evalFigures } = result;

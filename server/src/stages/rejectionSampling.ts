@@ -178,7 +178,7 @@ export async function runRejectionSampling(ctx: StageContext): Promise<StageSumm
     const t0 = performance.now();
     const batch = prompts.slice(b * cfg.batchSize, (b + 1) * cfg.batchSize);
     const rows = batch.flatMap((ex) => new Array<number[]>(K).fill(encodePrompt(tokenizer, ex.prompt)));
-    const { tokens, truncated } = generate(model, rows, {
+    const { tokens, truncated } = await generate(model, rows, {
       maxNewTokens: cfg.maxNewTokens,
       temperature: cfg.temperature,
       topK: cfg.topK,

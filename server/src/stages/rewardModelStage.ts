@@ -79,9 +79,13 @@ export function pairRows(pairs: PreferenceExample[], tok: Tokenizer, contextLeng
 }
 
 /** Held-out figures: pair accuracy, Bradley–Terry loss and mean margin r_chosen - r_rejected. */
-export function evaluatePairs(rm: RewardModel, tok: Tokenizer, pairs: PreferenceExample[]): Record<string, number> {
+export async function evaluatePairs(
+  rm: RewardModel,
+  tok: Tokenizer,
+  pairs: PreferenceExample[],
+): Promise<Record<string, number>> {
   if (!pairs.length) return {};
-  const s = rm.score(pairRows(pairs, tok, rm.gpt.config.contextLength), tok.pad);
+  const s = await rm.score(pairRows(pairs, tok, rm.gpt.config.contextLength), tok.pad);
   const chosen = s.slice(0, pairs.length);
   const rejected = s.slice(pairs.length);
   const margins = chosen.map((c, i) => c - rejected[i]);
@@ -95,14 +99,14 @@ export function evaluatePairs(rm: RewardModel, tok: Tokenizer, pairs: Preference
  * One Bradley–Terry update on `rows`: the chosen rows, then as many rejected rows. Returns the
  * loss and the batch's pair accuracy (from the same forward pass).
  */
-export function rewardModelStep(
+export async function rewardModelStep(
   rm: RewardModel,
   opt: AdamW,
   rows: number[][],
   padId: number,
   lr: number,
   maxGradNorm: number,
-): { loss: number; accuracy: number; gradNorm: number } {
+): Promise<{ loss: number; accuracy: number; gradNorm: number }> {
   let scores: tf.Tensor1D | undefined;
   const { value, grads } = rm.gradients(() => {
     const s = rm.scores(rows, padId);
@@ -110,10 +114,15 @@ export function rewardModelStep(
     const [chosen, rejected] = tf.split(s, 2) as [tf.Tensor1D, tf.Tensor1D];
     return bradleyTerryLoss(chosen, rejected);
   });
-  const { grads: clipped, norm } = clipByGlobalNorm(grads, maxGradNorm);
+  // The read-backs run together: one wait for the device per step.
+  const [, { grads: clipped, norm }, lossData, s] = await Promise.all([
+    rm.finishTrainingStep(),
+    clipByGlobalNorm(grads, maxGradNorm),
+    value.data(),
+    scores!.data(),
+  ]);
   opt.apply(clipped, lr);
-  const loss = value.dataSync()[0];
-  const s = scores!.dataSync();
+  const loss = lossData[0];
   tf.dispose([value, scores!, ...Object.values(clipped)]);
   const n = rows.length / 2;
   return { loss, accuracy: pairAccuracy(s.slice(0, n), s.slice(n)), gradNorm: norm };
@@ -179,7 +188,7 @@ export async function runRewardModelStage(ctx: StageContext): Promise<StageSumma
     reporter.log(`resuming ${stage} from step ${state.step}`);
   } else {
     fs.rmSync(metrics.file, { force: true });
-    const start = evaluatePairs(rm, tokenizer, heldOut);
+    const start = await evaluatePairs(rm, tokenizer, heldOut);
     progress = { wallSeconds: 0, cpuSeconds: 0, startPairAccuracy: start.pair_accuracy ?? NaN };
     metrics.write({ stage, step: 0, ...prefixed('eval/', start) });
   }
@@ -210,7 +219,7 @@ export async function runRewardModelStage(ctx: StageContext): Promise<StageSumma
     const lr = learningRate(step, cfg.steps, cfg.lr, cfg.warmupSteps, cfg.minLrRatio);
     const pairs = sampler.next(Math.min(cfg.batchSize, train.length));
     const rows = pairRows(pairs, tokenizer, rm.gpt.config.contextLength);
-    const { loss, accuracy, gradNorm: norm } = rewardModelStep(rm, opt, rows, tokenizer.pad, lr, cfg.maxGradNorm);
+    const { loss, accuracy, gradNorm: norm } = await rewardModelStep(rm, opt, rows, tokenizer.pad, lr, cfg.maxGradNorm);
     step++;
     if (!Number.isFinite(loss))
       throw new Error(`${stage}: loss became ${loss} at step ${step}; lower stages.${stage}.lr`);
@@ -230,7 +239,7 @@ export async function runRewardModelStage(ctx: StageContext): Promise<StageSumma
     }
     reporter.progress(step, { loss, tokps: rows.reduce((a, r) => a + r.length, 0) / dt });
     if (cfg.evalEvery > 0 && step % cfg.evalEvery === 0 && step < cfg.steps)
-      metrics.write({ stage, step, ...prefixed('eval/', evaluatePairs(rm, tokenizer, heldOut)) });
+      metrics.write({ stage, step, ...prefixed('eval/', await evaluatePairs(rm, tokenizer, heldOut)) });
     if (cfg.checkpointEvery > 0 && step % cfg.checkpointEvery === 0 && step < cfg.steps) await save(false);
   }
   reporter.progressStop();
@@ -249,8 +258,8 @@ export async function runRewardModelStage(ctx: StageContext): Promise<StageSumma
       cancelled: true,
     };
   }
-  const final = evaluatePairs(rm, tokenizer, heldOut);
-  const trainFigures = evaluatePairs(rm, tokenizer, train);
+  const final = await evaluatePairs(rm, tokenizer, heldOut);
+  const trainFigures = await evaluatePairs(rm, tokenizer, train);
   metrics.write({ stage, step, ...prefixed('eval/', final), train_pair_accuracy: trainFigures.pair_accuracy });
   await save(true);
   reporter.log(

@@ -90,8 +90,8 @@ export async function runRlAllStage(ctx: StageContext): Promise<StageSummary> {
     return await runGrpoStage(ctx, 'rl-all', {
       prompts: (rlPrompts, rng) => new MixedSampler(rlPrompts, general, o.generalRatio, rng),
       extraRewards: [preference],
-      evalFigures: (model, tok): Record<string, number> =>
-        evalPrompts.length ? { preference: meanGreedyPreference(model, tok, rm, evalPrompts) } : {},
+      evalFigures: async (model, tok): Promise<Record<string, number>> =>
+        evalPrompts.length ? { preference: await meanGreedyPreference(model, tok, rm, evalPrompts) } : {},
     });
   } finally {
     rm.dispose();
@@ -99,8 +99,13 @@ export async function runRlAllStage(ctx: StageContext): Promise<StageSummary> {
 }
 
 /** The reward model's mean score of the policy's greedy completions: the general-prompt side of eval. */
-export function meanGreedyPreference(model: GPT, tok: Tokenizer, rm: RewardModel, prompts: RlExample[]): number {
-  const { tokens } = generate(
+export async function meanGreedyPreference(
+  model: GPT,
+  tok: Tokenizer,
+  rm: RewardModel,
+  prompts: RlExample[],
+): Promise<number> {
+  const { tokens } = await generate(
     model,
     prompts.map((ex) => encodePrompt(tok, ex.prompt)),
     { maxNewTokens: model.config.contextLength, temperature: 0, stopIds: [tok.eos], padId: tok.pad },
@@ -108,6 +113,6 @@ export function meanGreedyPreference(model: GPT, tok: Tokenizer, rm: RewardModel
   const rows = prompts.map((ex, i) =>
     RewardModel.encode(tok, ex.prompt, tok.decode(tokens[i].filter((t) => t !== tok.eos)), rm.gpt.config.contextLength),
   );
-  const scores = rm.score(rows, tok.pad);
+  const scores = await rm.score(rows, tok.pad);
   return scores.reduce((a, b) => a + b, 0) / Math.max(1, scores.length);
 }

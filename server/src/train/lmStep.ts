@@ -28,17 +28,33 @@ export function lmLoss(model: GPT, batch: LmBatch): tf.Scalar {
   return tf.neg(tf.div(tf.sum(tf.mul(logp, mask)), tf.maximum(tf.sum(mask), 1))) as tf.Scalar;
 }
 
-export function trainStep(model: GPT, opt: AdamW, batch: LmBatch, lr: number, maxGradNorm: number): StepResult {
+/** One AdamW step on `batch`. Reads back asynchronously (the webgpu backend has no dataSync in Node). */
+export async function trainStep(
+  model: GPT,
+  opt: AdamW,
+  batch: LmBatch,
+  lr: number,
+  maxGradNorm: number,
+): Promise<StepResult> {
   const { value, grads } = model.gradients(() => lmLoss(model, batch));
-  const { grads: clipped, norm } = clipByGlobalNorm(grads, maxGradNorm);
+  // The read-backs run together: one wait for the device per step.
+  const [, { grads: clipped, norm }, lossData] = await Promise.all([
+    model.finishTrainingStep(),
+    clipByGlobalNorm(grads, maxGradNorm),
+    value.data(),
+  ]);
   opt.apply(clipped, lr);
-  const loss = value.dataSync()[0];
   value.dispose();
   tf.dispose(Object.values(clipped));
-  return { loss, gradNorm: norm, tokens: batch.mask.flat().reduce((a, b) => a + b, 0) };
+  return { loss: lossData[0], gradNorm: norm, tokens: batch.mask.flat().reduce((a, b) => a + b, 0) };
 }
 
 /** Evaluation loss without gradients. */
-export function evalLoss(model: GPT, batch: LmBatch): number {
-  return tf.tidy(() => lmLoss(model, batch).dataSync()[0]);
+export async function evalLoss(model: GPT, batch: LmBatch): Promise<number> {
+  const loss = tf.tidy(() => lmLoss(model, batch));
+  try {
+    return (await loss.data())[0];
+  } finally {
+    loss.dispose();
+  }
 }

@@ -72,12 +72,21 @@ export class AdamW {
   }
 }
 
-/** Scales grads so their global L2 norm is at most maxNorm; returns the norm before clipping. */
-export function clipByGlobalNorm(
+/**
+ * Scales grads so their global L2 norm is at most maxNorm; returns the norm before clipping.
+ * Reads the norm back asynchronously (the webgpu backend has no synchronous read in Node).
+ */
+export async function clipByGlobalNorm(
   grads: Record<string, tf.Tensor>,
   maxNorm: number,
-): { grads: Record<string, tf.Tensor>; norm: number } {
-  const norm = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.mul(g, g))))).dataSync()[0]);
+): Promise<{ grads: Record<string, tf.Tensor>; norm: number }> {
+  const normT = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.mul(g, g))))));
+  let norm: number;
+  try {
+    norm = (await normT.data())[0];
+  } finally {
+    normT.dispose();
+  }
   if (!(maxNorm > 0) || norm <= maxNorm || !Number.isFinite(norm)) return { grads, norm };
   const scale = maxNorm / (norm + 1e-6);
   const clipped: Record<string, tf.Tensor> = {};

@@ -20,7 +20,7 @@ export async function evalCommand(opts: EvalOptions): Promise<void> {
   const data = loadRl(opts.data);
   await initBackend(opts.backend ?? 'auto');
   const { model, tokenizer } = loadCheckpoint(opts.checkpoint);
-  const result = evaluate(model, tokenizer, data, {
+  const result = await evaluate(model, tokenizer, data, {
     maxNewTokens: positiveInt(opts.maxTokens, '--max-tokens'),
     batchSize: positiveInt(opts.batchSize, '--batch-size'),
     samples,

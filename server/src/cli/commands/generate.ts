@@ -23,7 +23,7 @@ export async function generateCommand(opts: GenerateOptions): Promise<void> {
   await initBackend(opts.backend ?? 'auto');
   const { model, tokenizer } = loadCheckpoint(opts.checkpoint);
   const decoder = new StreamingDecoder(tokenizer);
-  generate(model, [encodePrompt(tokenizer, opts.prompt)], {
+  await generate(model, [encodePrompt(tokenizer, opts.prompt)], {
     maxNewTokens,
     temperature,
     topK: nonNegativeInt(opts.topK, '--top-k'),
