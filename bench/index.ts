@@ -185,7 +185,9 @@ function medianOfRounds(parts: PartResult[]): PartResult {
   if (failed) return failed;
   const json: Json = { ...parts[0].json, rounds: parts.length };
   for (const [k, v] of Object.entries(parts[0].json!)) {
-    if (typeof v === 'number') json[k] = round(median(parts.map((p) => p.json![k] as number)), 1);
+    // Measures only: counts and settings (threads, batch) stay those of the first round.
+    if (typeof v === 'number' && /(per_second|per_cpu_second|_ms|_mb|gflops)$/.test(k))
+      json[k] = round(median(parts.map((p) => p.json![k] as number)), 1);
   }
   return {
     ok: true,
