@@ -274,17 +274,13 @@ test(`webgpu: ${STEPS} AdamW steps give the same losses`, { skip: SKIP && 'R1_SK
   assert.ok(d.rel <= REL_TOL, `losses differ by ${d.rel} relative`);
 });
 
-// MoE on webgpu: tfjs-backend-webgpu 4.22 emits invalid WGSL (TransposeProgram, "expected 'f32',
-// got 'i32'") when moe.ts reduces `tf.oneHot(...).toFloat()` over a middle axis, so routing reads
-// garbage. Building the one-hots as float32 (`tf.oneHot(indices, E, 1, 0, 'float32')`) fixes it
-// (all MoE checks below then pass); until moe.ts does, they run as todo.
-const MOE_TODO = 'moe.ts builds one-hots as int32 then casts: invalid WGSL on webgpu (see above)';
-const todoFor = (kind: 'dense' | 'moe') => (kind === 'moe' ? MOE_TODO : undefined);
+// MoE on webgpu: tfjs-backend-webgpu 4.22 emits invalid WGSL ("expected 'f32', got 'i32'") when an
+// int32 one-hot cast to float is reduced over a middle axis, so moe.ts builds its one-hots as float32.
 
 for (const kind of ['dense', 'moe'] as const) {
   test(
     `webgpu: ${E2E_STEPS} real trainSteps (${kind}) give the cpu backend's losses and gradient norms, without leaking`,
-    { skip: SKIP && 'R1_SKIP_WEBGPU=1', todo: todoFor(kind) },
+    { skip: SKIP && 'R1_SKIP_WEBGPU=1' },
     () => {
       const { cpu: c, gpu: g } = e2e[kind];
       const loss = relDiff(c.losses, g.losses);
@@ -320,7 +316,7 @@ for (const kind of ['dense', 'moe'] as const) {
 
   test(
     `webgpu: generate (KV cache, greedy, ragged batch) gives the cpu backend's tokens (${kind})`,
-    { skip: SKIP && 'R1_SKIP_WEBGPU=1', todo: todoFor(kind) },
+    { skip: SKIP && 'R1_SKIP_WEBGPU=1' },
     () => {
       const { cpu: c, gpu: g } = e2e[kind];
       assert.ok(c.greedy.every((row) => row.length === NEW_TOKENS));

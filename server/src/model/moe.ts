@@ -9,7 +9,7 @@
 //   Tokens over capacity are dropped (the residual stream carries them) and counted.
 import * as tf from '@tensorflow/tfjs';
 import { MoeConfig } from './config';
-import { batchMatMul, gatherRows, gelu, matMul2d } from './ops';
+import { batchMatMul, floatOneHot, gatherRows, gelu, matMul2d } from './ops';
 
 export interface MoeWeights {
   router: tf.Tensor2D; // (C, E)
@@ -57,7 +57,8 @@ export function capacityFor(cfg: MoeConfig, tokens: number): number {
  * The routing decision, computed inside a custom-gradient op so that none of its integer
  * bookkeeping (top-k, cumsum, scatter) is on the gradient tape; its gradient is zero. Returns one
  * packed float vector (a custom op has one output), unpacked by `unpackRoute`:
- *   [expert (N*K) | slot (N*K) | kept (N*K) | tokenOfSlot (E*cap) | load (E) | dropped (1)]
+ *   [expert (N*K) | slot (N*K) | kept (N*K) | tokenOfSlot (E*cap) | load (E) | dropped (1) |
+ *    chosen one-hot (N*K*E)]
  * slot = e * cap + position for kept assignments and E * cap (a zero row) for dropped ones;
  * tokenOfSlot = token index + 1 for filled slots and 0 (a zero row) for empty ones. Positions
  * are first come, first served in token order (Switch Transformer's priority).
@@ -68,7 +69,7 @@ function routeOp(E: number, K: number, cap: number) {
     const N = scores.shape[0];
     const value = tf.tidy(() => {
       const { indices } = tf.topk(tf.add(scores, bias), K); // (N, K) int32
-      const expertOneHot = tf.oneHot(indices, E).toFloat(); // (N, K, E)
+      const expertOneHot = floatOneHot(indices, E); // (N, K, E)
       const mask = tf.sum(expertOneHot, 1); // (N, E), 0/1 since top-k indices are distinct
       const position = tf.mul(tf.cumsum(mask, 0), mask); // 1-based within each expert
       const kept = tf.mul(mask, tf.lessEqual(position, cap).toFloat());
@@ -91,6 +92,7 @@ function routeOp(E: number, K: number, cap: number) {
         tokenOfSlot,
         load,
         dropped,
+        expertOneHot.reshape([N * K * E]),
       ]);
     });
     return { value, gradFunc: () => [tf.zerosLike(scores), tf.zerosLike(bias)] };
@@ -101,7 +103,15 @@ function routeOp(E: number, K: number, cap: number) {
 }
 
 function unpackRoute(packed: tf.Tensor1D, N: number, K: number, E: number, cap: number) {
-  const [expert, slot, kept, tokenOfSlot, load, dropped] = tf.split(packed, [N * K, N * K, N * K, E * cap, E, 1]);
+  const [expert, slot, kept, tokenOfSlot, load, dropped, chosen] = tf.split(packed, [
+    N * K,
+    N * K,
+    N * K,
+    E * cap,
+    E,
+    1,
+    N * K * E,
+  ]);
   return {
     expert: tf.cast(expert, 'int32').reshape([N, K]) as tf.Tensor2D,
     slot: tf.cast(slot, 'int32') as tf.Tensor1D, // (N * K), row-major (n, k)
@@ -109,6 +119,7 @@ function unpackRoute(packed: tf.Tensor1D, N: number, K: number, E: number, cap: 
     tokenOfSlot: tf.cast(tokenOfSlot, 'int32') as tf.Tensor1D,
     load: load as tf.Tensor1D,
     dropped: dropped.reshape([]) as tf.Scalar,
+    chosen: chosen.reshape([N, K, E]) as tf.Tensor3D, // one-hot of `expert`
   };
 }
 
@@ -123,7 +134,7 @@ export function moeFeedForward(x: tf.Tensor2D, w: MoeWeights, cfg: MoeConfig, op
 
   // Gates: chosen affinities, normalised over the chosen experts (dropped ones keep their share
   // of the normalisation: a dropped expert's contribution is simply missing, as in Switch).
-  const chosen = tf.oneHot(route.expert, E).toFloat(); // (N, K, E)
+  const chosen = route.chosen; // (N, K, E)
   const chosenScores = tf.sum(tf.mul(chosen, tf.expandDims(scores, 1)), 2); // (N, K)
   const gates = tf.div(chosenScores, tf.sum(chosenScores, 1, true)) as tf.Tensor2D;
 

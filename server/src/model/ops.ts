@@ -18,6 +18,17 @@ export const matMul2d = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.Gra
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
 
+/**
+ * One-hot rows as float32. Each backend has a bug in one of the two ways to build it: tfjs-wasm
+ * 4.22's OneHot with dtype float32 writes int32 bits into the float buffer (all zeros), and on
+ * webgpu an int32 or bool one-hot cast to float and reduced over a middle axis compiles to
+ * invalid WGSL. No gradient (use it off the tape or on integer inputs only).
+ */
+export function floatOneHot(indices: tf.Tensor, depth: number): tf.Tensor {
+  if (tf.getBackend() === 'wasm') return tf.cast(tf.oneHot(indices, depth), 'float32');
+  return tf.oneHot(indices, depth, 1, 0, 'float32');
+}
+
 /** ids (N) -> (N, C) rows of `table` (V, C). */
 export function embed(ids: tf.Tensor1D, table: tf.Tensor2D): tf.Tensor2D {
   return matMul2d(tf.oneHot(ids, table.shape[0]).toFloat() as tf.Tensor2D, table);
