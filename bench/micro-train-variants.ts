@@ -96,32 +96,19 @@ function batchedAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, bias: 
 }
 
 /**
- * (N, r, c) -> N (r, c) pieces through 4-way splits: wasm 4.22's Slice/SplitV/Unpack copy their
- * whole input out of the heap per piece, so a 64-way unstack copies it 64 times, a tree log4(64) = 3.
+ * One 2-D matMul2d per (batch row, head). Taking the heads apart with unstack is cheap since
+ * server/src/backend/wasmSlice.ts (tfjs-wasm's own Slice/Unpack copied the whole input per piece;
+ * bench/micro-attention.ts has a split-tree variant for that case).
  */
-function splitTree(x: tf.Tensor3D, fan = 4): tf.Tensor2D[] {
-  if (x.shape[0] <= fan || x.shape[0] % fan) return tf.unstack(x) as tf.Tensor2D[];
-  return (tf.split(x, fan, 0) as tf.Tensor3D[]).flatMap((part) => splitTree(part, fan));
-}
-
-/** The inverse of splitTree, so the gradient (unstack/split) is a tree as well. */
-function stackTree(xs: tf.Tensor2D[], fan = 4): tf.Tensor3D {
-  if (xs.length <= fan || xs.length % fan) return tf.stack(xs) as tf.Tensor3D;
-  const per = xs.length / fan;
-  return tf.concat(
-    Array.from({ length: fan }, (_, g) => stackTree(xs.slice(g * per, (g + 1) * per), fan)),
-    0,
-  );
-}
-
 function perHeadAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, bias: tf.Tensor2D): tf.Tensor4D {
   const [B, H, T, hs] = q.shape;
-  const qs = splitTree(q.reshape([B * H, T, hs]));
-  const kTs = splitTree(tf.transpose(k, [0, 1, 3, 2]).reshape([B * H, hs, T]));
-  const vs = splitTree(v.reshape([B * H, T, hs]));
-  const scores = stackTree(qs.map((qi, i) => matMul2d(qi, kTs[i])));
-  const probs = splitTree(tf.softmax(tf.add(tf.mul(scores, 1 / Math.sqrt(hs)), bias)) as tf.Tensor3D);
-  return stackTree(probs.map((pi, i) => matMul2d(pi, vs[i]))).reshape([B, H, T, hs]) as tf.Tensor4D;
+  const pieces = (x: tf.Tensor, r: number, c: number) => tf.unstack(x.reshape([B * H, r, c])) as tf.Tensor2D[];
+  const qs = pieces(q, T, hs);
+  const kTs = pieces(tf.transpose(k, [0, 1, 3, 2]), hs, T);
+  const vs = pieces(v, T, hs);
+  const scores = tf.stack(qs.map((qi, i) => matMul2d(qi, kTs[i])));
+  const probs = pieces(tf.softmax(tf.add(tf.mul(scores, 1 / Math.sqrt(hs)), bias)), T, T);
+  return tf.stack(probs.map((pi, i) => matMul2d(pi, vs[i]))).reshape([B, H, T, hs]) as tf.Tensor4D;
 }
 
 /** RoPE as x * [cos, cos] + (x R) * [sin, sin], R (hs, hs) mapping [x1, x2] to [-x2, x1]. */
