@@ -110,13 +110,15 @@ function completionCard(c: GroupCompletion, i: number, names: string[]): HTMLEle
         ? h('span', { className: 'badge warn', title: 'Hit the completion length limit' }, 'truncated')
         : null,
       h('span', { className: 'spacer' }),
-      ...names.map((n) =>
-        h(
+      ...names.map((n) => {
+        // Own keys only: a reward named `constructor` or `toString` is data, not Object.prototype's.
+        const has = Object.hasOwn(c.rewards, n);
+        return h(
           'span',
-          { className: 'chip', title: n in c.rewards ? `rewards/${n}` : `${n} does not apply to this prompt` },
-          `${n} ${n in c.rewards ? formatNumber(c.rewards[n]) : '–'}`,
-        ),
-      ),
+          { className: 'chip', title: has ? `rewards/${n}` : `${n} does not apply to this prompt` },
+          `${n} ${has ? formatNumber(c.rewards[n]) : '–'}`,
+        );
+      }),
     ),
     highlighted(c.text),
   );
