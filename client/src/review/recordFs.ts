@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { readSettings } from '../settings';
 import { applyRecordText, parseRecord, RECORD_LANGUAGE, RECORD_SCHEME, recordLine, renderRecord } from './recordText';
 import { RecordTarget } from './reviewActions';
+import { locateRecord, reviewQueue } from './reviewPlan';
 
 interface RecordRef {
   source: vscode.Uri;
@@ -18,6 +19,8 @@ export class RecordFileSystem implements vscode.FileSystemProvider {
   /** The line each open record document was rendered from, to find it again if lines moved. */
   private readonly originals = new Map<string, string>();
   private readonly mtimes = new Map<string, number>();
+  /** Where each record was last found (it may have moved from the line in its URI). */
+  private readonly lines = new Map<string, number>();
 
   static uriFor(source: vscode.Uri, line: number): vscode.Uri {
     const name = `${path.posix.basename(source.path)} line ${line + 1}.${RECORD_LANGUAGE}`;
@@ -37,20 +40,27 @@ export class RecordFileSystem implements vscode.FileSystemProvider {
     }
   }
 
+  /**
+   * The source line of a record document now: where it was rendered from if unchanged, else the
+   * record found again (lines added or removed above, or its status changed by Accept/Reject
+   * meanwhile); an error when the record itself changed, rather than editing another line.
+   */
   private async sourceLine(uri: vscode.Uri): Promise<{ doc: vscode.TextDocument; line: number; text: string }> {
     const { source, line } = RecordFileSystem.ref(uri);
     const doc = await vscode.workspace.openTextDocument(source);
-    const original = this.originals.get(uri.toString());
-    let at = line;
-    if (original !== undefined && (at >= doc.lineCount || doc.lineAt(at).text !== original)) {
-      // Lines above were added or removed since the record was opened: find it again.
-      at = -1;
-      for (let i = 0; i < doc.lineCount; i++) if (doc.lineAt(i).text === original) at = i;
-      if (at < 0)
-        throw vscode.FileSystemError.Unavailable(`the record changed in ${source.fsPath} since it was opened`);
+    const key = uri.toString();
+    const original = this.originals.get(key);
+    if (original === undefined) {
+      if (line >= doc.lineCount) throw vscode.FileSystemError.FileNotFound(uri);
+      return { doc, line, text: doc.lineAt(line).text };
     }
-    if (at >= doc.lineCount) throw vscode.FileSystemError.FileNotFound(uri);
-    return { doc, line: at, text: doc.lineAt(at).text };
+    const at = locateRecord(
+      { lineCount: doc.lineCount, lineAt: (i) => doc.lineAt(i).text },
+      { line: this.lines.get(key) ?? line, text: original },
+    );
+    if ('error' in at) throw vscode.FileSystemError.Unavailable(`${source.fsPath}: ${at.error}`);
+    this.lines.set(key, at.line);
+    return { doc, line: at.line, text: at.text };
   }
 
   stat(uri: vscode.Uri): vscode.FileStat {
@@ -65,7 +75,13 @@ export class RecordFileSystem implements vscode.FileSystemProvider {
     return new TextEncoder().encode(renderRecord(record));
   }
 
-  async writeFile(uri: vscode.Uri, content: Uint8Array): Promise<void> {
+  /** Saving puts the fields back into the record's line; one at a time with Accept/Reject. */
+  writeFile(uri: vscode.Uri, content: Uint8Array): Promise<void> {
+    return reviewQueue.run(() => this.writeRecord(uri, content));
+  }
+
+  private async writeRecord(uri: vscode.Uri, content: Uint8Array): Promise<void> {
+    // No await between finding the line and applyEdit, so the edit is for the text it was planned on.
     const { doc, line, text } = await this.sourceLine(uri);
     const record = parseRecord(text);
     if (!record) throw vscode.FileSystemError.Unavailable(`line ${line + 1} is not a JSON object`);
@@ -79,7 +95,8 @@ export class RecordFileSystem implements vscode.FileSystemProvider {
       const wasDirty = doc.isDirty;
       const edit = new vscode.WorkspaceEdit();
       edit.replace(doc.uri, doc.lineAt(line).range, updated);
-      if (!(await vscode.workspace.applyEdit(edit))) throw vscode.FileSystemError.Unavailable('the edit was refused');
+      if (!(await vscode.workspace.applyEdit(edit)))
+        throw vscode.FileSystemError.Unavailable(`${doc.uri.fsPath} changed while saving the record; save again`);
       if (!wasDirty && readSettings().autoSave && doc.uri.scheme === 'file') await doc.save();
     }
     this.originals.set(uri.toString(), updated);
@@ -101,6 +118,7 @@ export class RecordFileSystem implements vscode.FileSystemProvider {
 
   delete(uri: vscode.Uri): void {
     this.originals.delete(uri.toString());
+    this.lines.delete(uri.toString());
   }
 
   rename(uri: vscode.Uri): void {

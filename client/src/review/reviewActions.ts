@@ -5,7 +5,7 @@ import type { ReviewParams, ReviewResult } from '../../../server/src/protocol/me
 import { Ctx, messageOf } from '../ctx';
 import * as ext from '../lspExt';
 import { readSettings } from '../settings';
-import { parseRecord, recordLine } from './recordText';
+import { CuratedPlan, InlineEdit, Lines, pairOf, planCurated, planStatus, RecordRef, reviewQueue } from './reviewPlan';
 import { ReviewStatus, traceAt } from './reviewFile';
 
 export const CURATED_FILE = 'curated.jsonl';
@@ -37,62 +37,96 @@ export async function resolveTarget(uriArg?: unknown, lineArg?: unknown): Promis
 }
 
 const ACTION_STATUS: Record<'accept' | 'reject', ReviewStatus> = { accept: 'accepted', reject: 'rejected' };
+/** Tries at applying one action while the files keep changing under it (each retry re-plans). */
+const APPLY_ATTEMPTS = 3;
 
-export async function reviewTrace(ctx: Ctx, action: 'accept' | 'reject', uriArg?: unknown, lineArg?: unknown) {
+/** Accept / Reject, one action at a time (a second keypress waits for the first's edit). */
+export function reviewTrace(ctx: Ctx, action: 'accept' | 'reject', uriArg?: unknown, lineArg?: unknown) {
+  return reviewQueue.run(() => reviewTraceNow(ctx, action, uriArg, lineArg));
+}
+
+async function reviewTraceNow(ctx: Ctx, action: 'accept' | 'reject', uriArg?: unknown, lineArg?: unknown) {
   const target = await resolveTarget(uriArg, lineArg);
   if (!target) return;
   const { doc, line } = target;
-  const trace = traceAt(doc, line);
-  if (!trace) {
+  if (line >= doc.lineCount || !traceAt(doc, line)) {
     void vscode.window.showWarningMessage(`R1: line ${line + 1} is not a review record (it has no "status").`);
     return;
   }
-  const record = parseRecord(doc.lineAt(line).text)!;
+  // The record as the action sees it; whatever happens to the file while the daemon answers, the
+  // edit goes to this record (found again by its text) or nowhere.
+  const ref: RecordRef = { line, text: doc.lineAt(line).text };
   const wasDirty = new Set(vscode.workspace.textDocuments.filter((d) => d.isDirty).map((d) => d.uri.toString()));
-
-  const edit = new vscode.WorkspaceEdit();
-  const daemonEdits = await reviewEdits(ctx, { uri: doc.uri.toString(), line, action });
-  const touched = new Set<string>();
-  if (daemonEdits) {
-    for (const e of daemonEdits.edits) {
-      const uri = vscode.Uri.parse(e.uri);
-      touched.add(uri.toString());
-      const r = e.range;
-      edit.replace(uri, new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character), e.newText);
-    }
-  } else {
-    // Local fallback: set the status field, keep everything else.
-    edit.replace(doc.uri, doc.lineAt(line).range, recordLine({ ...record, status: ACTION_STATUS[action] }));
-    touched.add(doc.uri.toString());
-  }
-
-  // The curated SFT dataset beside the review file, unless the daemon's edits already cover it.
+  const inline = await daemonInlineEdits(ctx, doc, { uri: doc.uri.toString(), line, action });
+  const status = ACTION_STATUS[action];
   const curated = curatedUri(doc.uri);
-  let curatedNote = '';
-  if (curated && !touched.has(curated.toString())) {
-    const pair = recordLine({ prompt: record.prompt, completion: record.completion });
-    if (action === 'accept') curatedNote = await appendCurated(edit, curated, pair);
-    else if (trace.status === 'accepted') curatedNote = await removeCurated(edit, curated, pair);
-    if (curatedNote) touched.add(curated.toString());
-  }
 
-  if (!(await vscode.workspace.applyEdit(edit))) {
-    throw new Error(`could not apply the ${action} edit to ${vscode.workspace.asRelativePath(doc.uri)}`);
+  for (let attempt = 1; attempt <= APPLY_ATTEMPTS; attempt++) {
+    const curatedDoc =
+      curated && (await exists(curated)) ? await vscode.workspace.openTextDocument(curated) : undefined;
+    // No await from here to applyEdit: the edit is planned on the texts VS Code checks it against
+    // (an edit made for an older version of a document is refused, and planned again).
+    const plan = planStatus(docLines(doc), ref, status, inline);
+    if ('error' in plan) {
+      void vscode.window.showWarningMessage(
+        `R1: ${action} ${vscode.workspace.asRelativePath(doc.uri)}: ${plan.error}.`,
+      );
+      return;
+    }
+    const edit = new vscode.WorkspaceEdit();
+    const touched = new Set<string>();
+    if (plan.newText !== undefined) {
+      edit.replace(doc.uri, doc.lineAt(plan.line).range, plan.newText);
+      touched.add(doc.uri.toString());
+    }
+    let curatedNote = '';
+    if (curated) {
+      const op = action === 'accept' ? 'add' : plan.previous === 'accepted' ? 'remove' : undefined;
+      const change = op ? planCurated(curatedDoc && docLines(curatedDoc), pairOf(plan.record), op) : undefined;
+      curatedNote = change ? curatedEdit(edit, curated, curatedDoc, change) : '';
+      if (curatedNote) touched.add(curated.toString());
+    }
+    if (touched.size === 0 || (await vscode.workspace.applyEdit(edit))) {
+      await saveUntouched(touched, wasDirty);
+      if (curatedNote) ctx.output.appendLine(`[review] line ${plan.line + 1}: ${curatedNote}`);
+      if (target.fromEditor) revealNextPending(doc, plan.line);
+      return;
+    }
+    ctx.output.appendLine(`[review] ${action} line ${plan.line + 1}: the edit was refused (attempt ${attempt})`);
   }
-  await saveUntouched(touched, wasDirty);
-  if (curatedNote) ctx.output.appendLine(`[review] line ${line + 1}: ${curatedNote}`);
-  if (target.fromEditor) revealNextPending(doc, line);
+  throw new Error(
+    `could not apply the ${action} edit to ${vscode.workspace.asRelativePath(doc.uri)}: the files kept changing; nothing was changed`,
+  );
 }
 
-/** The daemon's edits, or undefined when it cannot answer (the caller edits locally). */
-async function reviewEdits(ctx: Ctx, params: ReviewParams): Promise<ReviewResult | undefined> {
+const docLines = (doc: vscode.TextDocument): Lines => ({
+  lineCount: doc.lineCount,
+  lineAt: (i) => doc.lineAt(i).text,
+});
+
+/**
+ * The daemon's edits as edits within the record's line (it keeps the line's formatting), or
+ * undefined when it cannot answer or answers for another place (the record is then rewritten).
+ */
+async function daemonInlineEdits(
+  ctx: Ctx,
+  doc: vscode.TextDocument,
+  params: ReviewParams,
+): Promise<InlineEdit[] | undefined> {
+  let result: ReviewResult | undefined;
   try {
-    const result = await ctx.request(ext.review, params);
-    return result && Array.isArray(result.edits) && result.edits.length > 0 ? result : undefined;
+    result = await ctx.request(ext.review, params);
   } catch (err) {
     ctx.output.appendLine(`[review] ${params.action} line ${params.line + 1} locally: ${messageOf(err)}`);
     return undefined;
   }
+  const edits = result && Array.isArray(result.edits) ? result.edits : [];
+  const inLine = (e: (typeof edits)[number]) =>
+    vscode.Uri.parse(e.uri).toString() === doc.uri.toString() &&
+    e.range.start.line === params.line &&
+    e.range.end.line === params.line;
+  if (edits.length === 0 || !edits.every(inLine)) return undefined;
+  return edits.map((e) => ({ start: e.range.start.character, end: e.range.end.character, newText: e.newText }));
 }
 
 export function curatedUri(reviewUri: vscode.Uri): vscode.Uri | undefined {
@@ -109,31 +143,29 @@ async function exists(uri: vscode.Uri): Promise<boolean> {
   }
 }
 
-/** Adds the pair at the end of curated.jsonl (created if needed); a pair already there is not repeated. */
-async function appendCurated(edit: vscode.WorkspaceEdit, curated: vscode.Uri, pair: string): Promise<string> {
+/** Adds the curated.jsonl change to `edit`; says what it did ('' for nothing). */
+function curatedEdit(
+  edit: vscode.WorkspaceEdit,
+  curated: vscode.Uri,
+  doc: vscode.TextDocument | undefined,
+  change: CuratedPlan,
+): string {
   const name = vscode.workspace.asRelativePath(curated);
-  if (!(await exists(curated))) {
-    edit.createFile(curated, { ignoreIfExists: true, contents: new TextEncoder().encode(pair + '\n') });
-    return `created ${name}`;
+  switch (change.kind) {
+    case 'none':
+      return '';
+    case 'create':
+      // Not ignoreIfExists: a curated.jsonl that appeared meanwhile fails the edit, which is then
+      // planned again as an append (ignoring it would drop the pair).
+      edit.createFile(curated, { overwrite: false, contents: new TextEncoder().encode(change.text) });
+      return `created ${name}`;
+    case 'insert':
+      edit.insert(curated, new vscode.Position(change.line, change.character), change.text);
+      return `appended to ${name}`;
+    case 'delete':
+      edit.delete(curated, doc!.lineAt(change.line).rangeIncludingLineBreak);
+      return `removed from ${name}`;
   }
-  const doc = await vscode.workspace.openTextDocument(curated);
-  for (let i = 0; i < doc.lineCount; i++) if (doc.lineAt(i).text === pair) return '';
-  const last = doc.lineAt(doc.lineCount - 1);
-  edit.insert(curated, last.range.end, (last.text.length > 0 ? '\n' : '') + pair + '\n');
-  return `appended to ${name}`;
-}
-
-/** Takes a pair back out of curated.jsonl when its trace is rejected after being accepted. */
-async function removeCurated(edit: vscode.WorkspaceEdit, curated: vscode.Uri, pair: string): Promise<string> {
-  if (!(await exists(curated))) return '';
-  const doc = await vscode.workspace.openTextDocument(curated);
-  for (let i = 0; i < doc.lineCount; i++) {
-    if (doc.lineAt(i).text === pair) {
-      edit.delete(curated, doc.lineAt(i).rangeIncludingLineBreak);
-      return `removed from ${vscode.workspace.asRelativePath(curated)}`;
-    }
-  }
-  return '';
 }
 
 /** Saves the documents an action changed that had no unsaved changes of the user's before it. */

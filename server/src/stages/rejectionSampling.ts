@@ -257,9 +257,39 @@ export async function runRejectionSampling(ctx: StageContext): Promise<StageSumm
     counts: Object.fromEntries(REJECT_RULES.map((r) => [`rejected/${r}`, filter.rejected[r]])),
     outputs: { review: file },
   };
-  // Summary first: a review file with no summary beside it is one this stage never finished, and
-  // it is left alone; a summary without the review file just samples again.
+  // The review file first, never over one that appeared while sampling; then the summary. A crash
+  // between the two leaves a whole review file without a summary, which the next run leaves alone.
+  writeReviewFile(file, kept.map((r) => JSON.stringify(r)).join('\n') + (kept.length ? '\n' : ''));
   writeFileAtomic(summaryFile, JSON.stringify(summary, null, 2));
-  writeFileAtomic(file, kept.map((r) => JSON.stringify(r)).join('\n') + (kept.length ? '\n' : ''));
   return summary;
+}
+
+/**
+ * Writes a new review file whole (a temp file, then a hard link, which fails instead of
+ * replacing). A review file that appeared since the stage started (another `r1` on the same run,
+ * one a person put there) may hold reviewed traces: it is left as it is, the new traces go beside
+ * it, and the stage fails saying where they are.
+ */
+export function writeReviewFile(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+  fs.writeFileSync(tmp, text);
+  try {
+    try {
+      fs.linkSync(tmp, file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') throw err;
+      // No hard links on this file system: an exclusive copy (not atomic, but never replacing).
+      fs.copyFileSync(tmp, file, fs.constants.COPYFILE_EXCL);
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const aside = file.replace(/(\.jsonl)?$/, `.${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
+    fs.renameSync(tmp, aside);
+    throw new UserError(
+      `${file} appeared while this stage was sampling (another run of it?); it was left as it is, and the new traces are in ${aside}`,
+    );
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
 }
