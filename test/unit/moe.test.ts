@@ -3,7 +3,7 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { MoeConfig, parameterCounts, presetConfig } from '../../server/src/model/config';
 import { GPT } from '../../server/src/model/gpt';
-import { capacityFor, moeFeedForward, MoeWeights, nudgeBias } from '../../server/src/model/moe';
+import { capacityFor, droplessCapacity, moeFeedForward, MoeWeights, nudgeBias } from '../../server/src/model/moe';
 import { batchMatMul, gatherRows } from '../../server/src/model/ops';
 import { Rng } from '../../server/src/util/rng';
 import { testBackend } from '../helpers/backend';
@@ -296,4 +296,23 @@ test('a training step records routing, nudges the bias and does not train it by 
   assert.deepEqual(Array.from(model.params.get('h0.moe.bias')!.dataSync()), bias);
   tf.dispose([ids, value, ...Object.values(grads)]);
   model.dispose();
+});
+
+test('inference capacity is the busiest expert load: nothing dropped, same output as room for every token', () => {
+  const m = cfg({ routedExperts: 6, topK: 2 });
+  const rng = new Rng(8);
+  const { tensors } = makeWeights(rng, m, [0.4, 0, 0, 0, 0, 0]);
+  const x = tf.tensor2d(randomMatrix(rng, 40, C, 1));
+  const cap = droplessCapacity(x, tensors, m);
+  const load = tf.tidy(() => Array.from(moeFeedForward(x, tensors, m, { capacity: 40 }).routing.load.dataSync()));
+  assert.equal(cap, Math.max(...load));
+  assert.ok(cap < 40, `the skewed router still leaves room to save: ${cap}`);
+  const [tight, roomy, dropped] = tf.tidy(() => {
+    const a = moeFeedForward(x, tensors, m, { capacity: cap });
+    const b = moeFeedForward(x, tensors, m, { capacity: 40 });
+    return [a.y.arraySync(), b.y.arraySync(), a.routing.dropped.dataSync()[0]];
+  });
+  assert.equal(dropped, 0);
+  assert.deepEqual(tight, roomy);
+  tf.dispose([x, ...Object.values(tensors).filter((t) => t !== undefined)]);
 });

@@ -2,8 +2,9 @@
 // (rotary positions) and a GELU MLP or a Mixture-of-Experts layer (moe.ts), final norm, output
 // head. Shapes: B batch, T time, C dModel, H heads, hs head size, V vocab.
 import * as tf from '@tensorflow/tfjs';
+import { attention } from './attention';
 import { ModelConfig, validateModelConfig } from './config';
-import { capacityFor, MoeRouting, moeFeedForward, MoeWeights, nudgeBias } from './moe';
+import { capacityFor, droplessCapacity, MoeRouting, moeFeedForward, MoeWeights, nudgeBias } from './moe';
 import { applyRope, embed, gelu, layerNorm, matMul2d, ropeTables } from './ops';
 
 /** Keys and values of one layer for the positions seen so far: (B, H, Tpast, hs). */
@@ -304,9 +305,7 @@ export class GPT {
         v = tf.concat([opts.cache[l].v, v], 2);
       }
       if (opts.returnCache) newCache.push({ k, v });
-      const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hs)), bias); // (B, H, T, Tk)
-      const y = tf
-        .matMul(tf.softmax(scores), v) // (B, H, T, hs)
+      const y = attention(q, k, v, bias) // (B, H, T, hs)
         .transpose([0, 2, 1, 3])
         .reshape([B * T, c.dModel]) as tf.Tensor2D;
       x = tf.add(x, matMul2d(y, this.w(`h${l}.attn.wo`) as tf.Tensor2D));
@@ -324,8 +323,8 @@ export class GPT {
 
   /**
    * Training (inside trainingGradients) drops tokens over capacity and records the routing;
-   * inference gives every expert room for all tokens, so no token is ever dropped and cached
-   * sampling matches a full recompute.
+   * inference sizes the capacity to the busiest expert's load, so no token is ever dropped and
+   * cached sampling matches a full recompute.
    */
   private moeBlock(l: number, h: tf.Tensor2D, B: number, T: number): tf.Tensor2D {
     const moe = this.config.moe!;
@@ -340,7 +339,7 @@ export class GPT {
       bias: this.w(`h${l}.moe.bias`) as tf.Tensor1D,
     };
     const out = moeFeedForward(h, weights, moe, {
-      capacity: log ? capacityFor(moe, B * T) : B * T,
+      capacity: log ? capacityFor(moe, B * T) : droplessCapacity(h, weights, moe),
       sequences: log && moe.balanceLossWeight > 0 ? { batch: B, length: T } : undefined,
     });
     if (log) {

@@ -171,6 +171,24 @@ export function moeFeedForward(x: tf.Tensor2D, w: MoeWeights, cfg: MoeConfig, op
 }
 
 /**
+ * The smallest capacity at which no token is dropped: the busiest expert's load. Inference uses
+ * it so that nothing is dropped without paying for E x N slots. It reads one number back, so on
+ * a backend without synchronous reads (webgpu in Node) it falls back to N, dropless but dearer.
+ */
+export function droplessCapacity(x: tf.Tensor2D, w: MoeWeights, cfg: MoeConfig): number {
+  const N = x.shape[0];
+  if (tf.getBackend() === 'webgpu') return N;
+  const busiest = tf.tidy(() => {
+    const scores = tf.sigmoid(matMul2d(x, w.router));
+    const { indices } = tf.topk(tf.add(scores, w.bias), cfg.topK);
+    return tf.max(tf.sum(floatOneHot(indices, cfg.routedExperts), [0, 1]));
+  });
+  const load = busiest.dataSync()[0];
+  busiest.dispose();
+  return Math.max(1, Math.min(N, load));
+}
+
+/**
  * DeepSeek-V3's auxiliary-loss-free balancing: b_e += rate * sign(mean load - load_e), so an
  * over-loaded expert becomes less likely to be selected and an idle one more. Returns the new bias.
  */
