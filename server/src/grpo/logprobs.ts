@@ -23,6 +23,16 @@ export function completionTokenStats(model: GPT, batch: LmBatch): TokenStats {
 }
 
 /** Log-probabilities without gradient (old policy / reference model). */
-export function frozenLogProbs(model: GPT, batch: LmBatch): tf.Tensor2D {
-  return tf.tidy(() => completionTokenStats(model, batch).logp);
+export function frozenLogProbs(model: GPT, batch: LmBatch, chunkRows = 32): tf.Tensor2D {
+  // In chunks of rows, each in its own tidy, as the update does: bounds activation memory.
+  const parts: tf.Tensor2D[] = [];
+  for (let r0 = 0; r0 < batch.inputs.length; r0 += chunkRows) {
+    const rows = <T>(xs: T[]) => xs.slice(r0, r0 + chunkRows);
+    const chunk = { inputs: rows(batch.inputs), targets: rows(batch.targets), mask: rows(batch.mask) };
+    parts.push(tf.tidy(() => completionTokenStats(model, chunk).logp));
+  }
+  if (parts.length === 1) return parts[0];
+  const all = tf.concat(parts, 0) as tf.Tensor2D;
+  tf.dispose(parts);
+  return all;
 }

@@ -48,6 +48,11 @@ export interface MoeStepStats {
   balanceLoss?: number;
 }
 
+export interface TrainingOptions {
+  /** This micro-batch's share of the step's batch (rows / all rows): scales the balance loss. */
+  batchShare?: number;
+}
+
 /** What the forward passes of one training step recorded; see GPT.trainingGradients. */
 interface RoutingLog {
   layers: MoeRouting[];
@@ -144,39 +149,40 @@ export class GPT {
    * Gradients of `loss` w.r.t. every parameter, keyed by parameter name. Call outside tf.tidy;
    * the caller disposes the returned tensors and then awaits `finishTrainingStep()`.
    */
-  gradients(loss: () => tf.Scalar): { value: tf.Scalar; grads: Record<string, tf.Tensor> } {
-    return this.trainingGradients(loss, this.params);
+  gradients(loss: () => tf.Scalar, opts: TrainingOptions = {}): { value: tf.Scalar; grads: Record<string, tf.Tensor> } {
+    return this.trainingGradients(loss, this.params, opts);
   }
 
   /**
    * Gradients of `loss` w.r.t. `params` (any map of variables, e.g. a reward model's) with the
    * forward passes inside in training mode. For MoE that means: expert capacity applies, the
    * weighted balance loss joins the objective, and the routing the step saw is recorded for
-   * `finishTrainingStep()`, which the caller awaits after every call (it reads the record back,
-   * nudges each layer's balance bias and sets `lastMoeStats`). `value` is `loss` alone.
+   * `finishTrainingStep()`, which the caller awaits once per optimizer step (it reads the record
+   * back, nudges each layer's balance bias and sets `lastMoeStats`); micro-batches of one step
+   * add to the same record. `value` is `loss` alone.
    */
   trainingGradients(
     loss: () => tf.Scalar,
     params: Map<string, tf.Variable>,
+    opts: TrainingOptions = {},
   ): { value: tf.Scalar; grads: Record<string, tf.Tensor> } {
     const vars = [...params.values()].filter((v) => v.trainable);
     const moe = this.config.moe;
     if (!moe) return byName(tf.variableGrads(loss, vars), params);
-    if (this.pendingRouting) {
-      throw new Error(
-        'GPT.trainingGradients: the previous step left its MoE routing unread; await model.finishTrainingStep() after each gradients call',
-      );
-    }
-    const log: RoutingLog = { layers: [], balance: [] };
+    // Unread routing of earlier calls (gradient accumulation over micro-batches) adds up.
+    const log: RoutingLog = this.pendingRouting ?? { layers: [], balance: [] };
+    const firstBalance = log.balance.length;
+    const balanceWeight = moe.balanceLossWeight * (opts.batchShare ?? 1);
     this.routingLog = log;
     let plain: tf.Scalar | undefined;
     let result: { value: tf.Scalar; grads: Record<string, tf.Tensor> };
     try {
       result = tf.variableGrads(() => {
         const l = loss();
-        if (log.balance.length === 0 || moe.balanceLossWeight === 0) return l;
+        const mine = log.balance.slice(firstBalance); // this call's forward passes only
+        if (mine.length === 0 || balanceWeight === 0) return l;
         plain = tf.keep(tf.clone(l));
-        return tf.add(l, tf.mul(tf.addN(log.balance), moe.balanceLossWeight)) as tf.Scalar;
+        return tf.add(l, tf.mul(tf.addN(mine), balanceWeight)) as tf.Scalar;
       }, vars);
     } finally {
       this.routingLog = null;
