@@ -1,6 +1,6 @@
 // Reading data files and splitting JSONL into parsed lines, with diagnostics for what cannot
 // be read or parsed. Kind-specific checks live in fields.ts and checkers.ts.
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { Diagnostic } from './records';
 import { scanJson } from './jsonScan';
 
@@ -42,23 +42,33 @@ export function parseJsonl(text: string, file: string): JsonlParse {
   splitLines(text).forEach((lineText, i) => {
     if (lineText.trim() === '') return;
     result.records++;
-    const line = i + 1;
-    let value: unknown;
-    try {
-      value = JSON.parse(lineText);
-    } catch (e) {
-      result.diagnostics.push(invalidJson(file, line, lineText, e));
-      return;
-    }
-    if (jsonType(value) !== 'object') {
-      const col = lineText.search(/\S/) + 1;
-      const message = `expected a JSON object on each line, got ${jsonType(value)}`;
-      result.diagnostics.push({ file, line, col, severity: 'error', message });
-      return;
-    }
-    result.objects.push({ line, text: lineText, value: value as Record<string, unknown> });
+    const value = parseJsonlLine(lineText, i + 1, file, result.diagnostics);
+    if (value) result.objects.push({ line: i + 1, text: lineText, value });
   });
   return result;
+}
+
+/** One non-blank line as a JSON object, or undefined with its diagnostic added to `sink`. */
+export function parseJsonlLine(
+  lineText: string,
+  line: number,
+  file: string,
+  sink: Diagnostic[],
+): Record<string, unknown> | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(lineText);
+  } catch (e) {
+    sink.push(invalidJson(file, line, lineText, e));
+    return undefined;
+  }
+  if (jsonType(value) !== 'object') {
+    const col = lineText.search(/\S/) + 1;
+    const message = `expected a JSON object on each line, got ${jsonType(value)}`;
+    sink.push({ file, line, col, severity: 'error', message });
+    return undefined;
+  }
+  return value as Record<string, unknown>;
 }
 
 function invalidJson(file: string, line: number, text: string, cause: unknown): Diagnostic {
@@ -94,9 +104,7 @@ export function readDataFile(file: string): FileText {
   try {
     bytes = readFileSync(file);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const reason = (err.code && READ_ERRORS[err.code]) ?? err.message;
-    return { diagnostics: [{ file, line: 1, col: 1, severity: 'error', message: `cannot read file: ${reason}` }] };
+    return { diagnostics: [cannotRead(file, e)] };
   }
   try {
     return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes), diagnostics: [] };
@@ -104,6 +112,94 @@ export function readDataFile(file: string): FileText {
     const text = new TextDecoder('utf-8').decode(bytes);
     return { text, diagnostics: invalidUtf8Lines(file, bytes) };
   }
+}
+
+function cannotRead(file: string, e: unknown): Diagnostic {
+  const err = e as NodeJS.ErrnoException;
+  const reason = (err.code && READ_ERRORS[err.code]) ?? err.message;
+  return { file, line: 1, col: 1, severity: 'error', message: `cannot read file: ${reason}` };
+}
+
+// ---- streaming: large files line by line, in bounded memory ----
+
+/** One line of a data file: what readDataFile + splitLines give for it, 1-based. */
+export interface FileLine {
+  line: number;
+  text: string;
+}
+
+/**
+ * A data file's lines, read in chunks (re-readable: kind inference reads a file twice). Invalid
+ * UTF-8 is reported to `sink` exactly as readDataFile reports it.
+ */
+export type LineSource = (sink?: Diagnostic[]) => Iterable<FileLine>;
+
+/** Bytes read at a time; a line longer than this is assembled from several reads. */
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * The file's lines as a LineSource, or why it cannot be read (the same diagnostic readDataFile
+ * gives). `chunkBytes`: bytes read at a time (tests use tiny ones to cut lines and characters).
+ */
+export function openDataLines(
+  file: string,
+  chunkBytes = CHUNK_BYTES,
+): { lines: LineSource } | { diagnostics: Diagnostic[] } {
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      if (fstatSync(fd).isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    return { diagnostics: [cannotRead(file, e)] };
+  }
+  return { lines: (sink) => readLines(file, sink ?? [], chunkBytes) };
+}
+
+function* readLines(file: string, sink: Diagnostic[], chunkBytes: number): Generator<FileLine> {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(chunkBytes);
+    let pending: Buffer[] = []; // the current line's bytes from earlier reads
+    let line = 1;
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) {
+      const chunk = buf.subarray(0, n);
+      let start = 0;
+      for (let nl; (nl = chunk.indexOf(0x0a, start)) >= 0; start = nl + 1) {
+        const bytes = pending.length
+          ? Buffer.concat([...pending, chunk.subarray(start, nl)])
+          : chunk.subarray(start, nl);
+        pending = [];
+        yield { line, text: decodeLine(bytes, line, file, sink) };
+        line++;
+      }
+      if (start < n) pending.push(Buffer.from(chunk.subarray(start))); // copied: buf is reused
+    }
+    yield { line, text: decodeLine(Buffer.concat(pending), line, file, sink) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// `ignoreBOM` keeps U+FEFF: only the file's first line loses its BOM, as in readDataFile.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const lenientUtf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+
+function decodeLine(bytes: Uint8Array, line: number, file: string, sink: Diagnostic[]): string {
+  let text: string;
+  try {
+    text = strictUtf8.decode(bytes);
+  } catch {
+    text = lenientUtf8.decode(bytes);
+    // The column as invalidUtf8Lines counts it (its decoder drops a BOM at the line's start).
+    const col = new TextDecoder('utf-8').decode(bytes).indexOf('\uFFFD') + 1;
+    sink.push({ file, line, col: Math.max(col, 1), severity: 'error', message: 'invalid UTF-8 byte sequence' });
+  }
+  // readDataFile's decoder drops the file's BOM, then splitLines drops one more.
+  if (line === 1) text = text.replace(/^\uFEFF/, '').replace(/^\uFEFF/, '');
+  return text.endsWith('\r') ? text.slice(0, -1) : text;
 }
 
 function invalidUtf8Lines(file: string, bytes: Buffer): Diagnostic[] {

@@ -1,17 +1,16 @@
 // Loaders for the training and eval stages: a dataset is used whole or not at all. Any error
 // throws a DataFileError listing every error in the file; a bad record is never skipped, since
 // silently training on part of a file is worse than stopping. Warnings do not stop loading.
+// Files are read line by line (streamValidate.ts), so a large file is never held whole.
 import { RecordOfKind } from './checkers';
-import { readDataFile } from './jsonl';
 import { DataFileError, DatasetKind, PreferenceExample, ReviewRecord, RlExample, SftExample } from './records';
-import { parseRecords } from './validate';
+import { parseFileRecords } from './streamValidate';
 
 function load<K extends DatasetKind>(file: string, kind: K): RecordOfKind[K][] {
-  const read = readDataFile(file);
-  if (read.text === undefined) throw new DataFileError(read.diagnostics);
-  const result = parseRecords(read.text, file, kind);
-  const errors = [...read.diagnostics, ...result.diagnostics].filter((d) => d.severity === 'error');
-  if (errors.length > 0) throw new DataFileError(errors.sort((a, b) => a.line - b.line || a.col - b.col));
+  const result = parseFileRecords(file, kind);
+  if ('unreadable' in result) throw new DataFileError(result.unreadable);
+  const errors = result.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0) throw new DataFileError(errors);
   return result.parsed;
 }
 

@@ -1,8 +1,9 @@
+// `r1 validate FILE`: the file is read line by line, so a large dataset is checked in bounded memory.
 import { DatasetKind, formatDiagnostic } from '../../data/records';
-import { validateFile } from '../../data/validate';
+import { validateFileStreaming } from '../../data/streamValidate';
 
 export function validateCommand(file: string, opts: { kind?: DatasetKind; json?: boolean }): void {
-  const { kind, diagnostics, records } = validateFile(file, opts.kind);
+  const { kind, diagnostics, records } = validateFileStreaming(file, opts.kind);
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   if (opts.json) {
     process.stdout.write(
