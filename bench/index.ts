@@ -4,9 +4,12 @@
 //   grpo        one GRPO step split into rollout / reference log-probs / update, peak RSS and
 //               tensor count growth (bench/grpo-step.ts)
 //   daemon      editor latency of the daemon while it trains (bench/daemon-latency.ts)
+//   moe         dense `small` vs Mixture-of-Experts `small-moe` (same active parameters, ~4x total):
+//               training tokens/s and loss on the same batches (bench/moe-vs-dense.ts)
 //
 // Run: npm run bench -- [--json] [--preset small] [--backend wasm] [--skip daemon,torch]
 //        [--rounds 2 (ours/torch throughput pairs)] [--grpo-steps 3] [--edits 100] [--records 10000]
+//        [--moe-steps 40]
 // With --json the last line of stdout is one JSON object (keys in README "Performance").
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -16,7 +19,7 @@ import { Tokenizer } from '../server/src/tokenizer/tokenizer';
 import { findTorchPython, PartResult, runPart, runTsPart, TORCH_INSTALL_HINT } from './lib/children';
 import { formatTable, median, round } from './lib/measure';
 
-const PARTS = ['throughput', 'torch', 'grpo', 'daemon'] as const;
+const PARTS = ['throughput', 'torch', 'grpo', 'daemon', 'moe'] as const;
 type Part = (typeof PARTS)[number];
 
 const { values: args } = parseArgs({
@@ -29,6 +32,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '2' },
     edits: { type: 'string', default: '100' },
     records: { type: 'string', default: '10000' },
+    'moe-steps': { type: 'string', default: '40' },
   },
 });
 
@@ -106,6 +110,10 @@ async function main(): Promise<void> {
     say('== daemon latency while training ==');
     results.daemon = await runTsPart('daemon-latency.ts', ['--edits', args.edits!, '--records', args.records!]);
   }
+  if (runs('moe')) {
+    say('== dense vs MoE ==');
+    results.moe = await runTsPart('moe-vs-dense.ts', ['--steps', args['moe-steps']!]);
+  }
   const load1 = os.loadavg()[0];
 
   for (const [name, r] of Object.entries(results)) {
@@ -118,6 +126,7 @@ async function main(): Promise<void> {
   const torch = results.torch?.ok ? results.torch.json : undefined;
   const grpo = results.grpo?.ok ? results.grpo.json : undefined;
   const daemon = results.daemon?.ok ? results.daemon.json : undefined;
+  const moe = results.moe?.ok ? results.moe.json : undefined;
   const summary: Json = {
     preset: args.preset,
     backend: (ours?.backend as string | undefined) ?? args.backend,
@@ -156,6 +165,7 @@ async function main(): Promise<void> {
     grpo_steps: num(grpo, 'steps'),
     ...pick(daemon, /^(diagnostics|hover|document_symbol|open_diagnostics)_/),
     daemon_training_throughout: daemon?.training_throughout ?? null,
+    ...pick(moe, /^(dense|moe)_/),
     failed: Object.entries(results)
       .filter(([, r]) => !r.ok)
       .map(([name]) => name),
@@ -231,6 +241,13 @@ function summaryTable(s: Json): string {
     ['GRPO peak RSS MB', f(s.peak_rss_mb), '', ''],
     [`tensor count growth (${f(s.grpo_steps)} GRPO steps)`, f(s.tensor_count_growth), '', ''],
     ['diagnostics p50 / p95 ms (training)', `${f(s.diagnostics_p50_ms, 1)} / ${f(s.diagnostics_p95_ms, 1)}`, '', ''],
+    ['dense train tokens/s, loss', `${f(s.dense_train_tokens_per_second)}, ${f(s.dense_final_loss, 3)}`, '', ''],
+    [
+      'MoE train tokens/s, loss (x dense)',
+      `${f(s.moe_train_tokens_per_second)}, ${f(s.moe_final_loss, 3)}`,
+      '',
+      f(s.moe_throughput_ratio, 2),
+    ],
   ];
   // Rows of skipped or failed parts have no figure at all: leave them out.
   const measured = rows.filter((r) => r.slice(1).some((cell) => cell !== '' && cell !== '-' && cell !== '- / -'));
