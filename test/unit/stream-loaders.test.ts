@@ -128,11 +128,10 @@ describe(`a ${N.toLocaleString('en')}-record file`, () => {
     );
     assert.match(result.diagnostics[0].message, /^invalid JSON: /);
     assert.match(result.diagnostics[1].message, /^duplicate prompt: same as line 8$/);
-    // Streaming holds a line, a 1 MB read buffer and a duplicate key per record; the whole-file
-    // path holds the bytes, the text, every line and every parsed line (several times the file).
-    // Live: a line, the 1 MB read buffer and one duplicate key per record (~85 bytes here). The
-    // whole-file path holds the bytes, the text, every line and every parsed line: several files.
-    assert.ok(s.live() < size / 2, `live growth ${MB(s.live())} for a ${MB(size)} file`);
+    // Live: a line, the 1 MB read buffer and one duplicate key per record (~85 bytes here; measured
+    // ~8.5 MB). The whole-file path holds the bytes, the text, every line and every parsed line
+    // (81.6 MB measured on this file). Bound: below the file's own size, for GC-timing headroom.
+    assert.ok(s.live() < size, `live growth ${MB(s.live())} for a ${MB(size)} file`);
     assert.deepEqual(validateFileStreaming(file), validateFile(file), 'the same as the whole-file path');
   });
 
