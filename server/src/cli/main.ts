@@ -2,7 +2,7 @@
 // (message only, naming file/line/field), 2 internal error.
 import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_NAMES } from '../backend/backend';
-import { isUserError } from '../util/errors';
+import { fileSystemProblem, isUserError } from '../util/errors';
 import { daemonCommand } from './commands/daemon';
 import { evalCommand } from './commands/eval';
 import { generateCommand } from './commands/generate';
@@ -103,26 +103,6 @@ program
   // vscode-languageclient appends this to the server's arguments; vscode-languageserver reads it.
   .addOption(new Option('--clientProcessId <pid>', 'editor process id').hideHelp())
   .action(daemonCommand);
-
-// The machine's resources rather than a bug: a folder the user cannot write, a full disk. They
-// are fixed by the user, so they get a message and exit 1, not a stack trace.
-const FS_PROBLEMS: Record<string, string> = {
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EROFS: 'read-only file system',
-  ENOSPC: 'no space left on device',
-  EDQUOT: 'disk quota exceeded',
-  EMFILE: 'too many open files',
-  ENFILE: 'too many open files in the system',
-};
-
-function fileSystemProblem(err: unknown): string | undefined {
-  const e = err as NodeJS.ErrnoException | undefined;
-  const reason = e?.code !== undefined && Object.hasOwn(FS_PROBLEMS, e.code) ? FS_PROBLEMS[e.code] : undefined;
-  if (!reason) return undefined;
-  const what = e!.path ? `${e!.syscall ?? 'access'} ${e!.path}` : (e!.syscall ?? 'file access');
-  return `cannot ${what}: ${reason} (${e!.code}); check the folder's permissions and free space, or pick another --out`;
-}
 
 async function main(): Promise<void> {
   try {

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { JobEvent, JobInfo, JobRef, MetricNotification, StageId } from '../protocol/messages';
 import { appendLine } from './log';
-import { spawnDaemonWorker } from './workerHost';
+import { isWorkerOutOfMemory, outOfMemoryMessage, spawnDaemonWorker } from './workerHost';
 import type { FromWorker, JobSpec } from './workerProtocol';
 
 /** How long a cancelled job may take to checkpoint and stop before its worker is terminated. */
@@ -19,6 +19,11 @@ export interface JobManagerOptions {
   log: (message: string) => void;
   /** Starts a worker; tests pass their own. */
   spawn?: () => Worker;
+  /**
+   * The training worker's JS heap limit in MB (V8 old generation). Past it the worker stops with
+   * ERR_WORKER_OUT_OF_MEMORY and the job fails with a message naming the limit; the daemon goes on.
+   */
+  workerHeapMb?: number;
 }
 
 interface Job {
@@ -104,7 +109,9 @@ export class JobManager {
     this.emit(job, { kind: 'started' });
     let worker: Worker;
     try {
-      worker = (this.opts.spawn ?? spawnDaemonWorker)();
+      worker = this.opts.spawn
+        ? this.opts.spawn()
+        : spawnDaemonWorker({ maxOldGenerationSizeMb: this.opts.workerHeapMb });
     } catch (err) {
       this.settle(job, 'failed', `cannot start the worker: ${(err as Error).message}`);
       return;
@@ -114,9 +121,18 @@ export class JobManager {
     worker.stdout?.on('data', forward);
     worker.stderr?.on('data', forward);
     worker.on('message', (msg: FromWorker) => this.onMessage(job, msg));
-    worker.on('error', (err) => this.settle(job, 'failed', `worker crashed: ${err.stack ?? err.message}`));
-    worker.on('exit', (code) => this.settle(job, 'failed', `worker exited unexpectedly (code ${code})`));
+    worker.on('error', (err) => this.settle(job, 'failed', this.crashMessage(err)));
+    // A worker that ends without `done` or `error` (process.exit in a library, a native abort).
+    worker.on('exit', (code) =>
+      this.settle(job, 'failed', `the training worker exited unexpectedly (code ${code}); see the daemon log`),
+    );
     worker.postMessage({ type: 'run', job: job.spec, cancelFlag: job.cancelFlag.buffer });
+  }
+
+  /** A worker's `error` event: out of memory gets its own message; anything else is a crash. */
+  private crashMessage(err: Error): string {
+    if (isWorkerOutOfMemory(err)) return outOfMemoryMessage('training worker', this.opts.workerHeapMb, err.message);
+    return `the training worker crashed: ${err.stack ?? err.message}`;
   }
 
   private onMessage(job: Job, msg: FromWorker): void {

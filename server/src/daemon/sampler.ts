@@ -2,7 +2,7 @@
 // and answers sampling requests in order, streaming text pieces back as they are decoded.
 import type { Worker } from 'node:worker_threads';
 import { UserError } from '../util/errors';
-import { spawnDaemonWorker } from './workerHost';
+import { isWorkerOutOfMemory, outOfMemoryMessage, spawnDaemonWorker } from './workerHost';
 import type { FromWorker, SampleOutcome, SampleSpec } from './workerProtocol';
 
 interface Pending {
@@ -19,9 +19,14 @@ export class Sampler {
   /** Backend the worker reported. */
   backend?: string;
 
+  /**
+   * @param heapMb the worker's JS heap limit in MB; past it the worker stops, pending requests fail
+   *   with a message naming the limit, and the next request starts a fresh worker
+   */
   constructor(
     private readonly log: (message: string) => void,
-    private readonly spawn: () => Worker = spawnDaemonWorker,
+    private readonly heapMb?: number,
+    private readonly spawn: () => Worker = () => spawnDaemonWorker({ maxOldGenerationSizeMb: heapMb }),
   ) {}
 
   /** Generates one completion; `onChunk` gets each decoded piece as it is produced. */
@@ -53,7 +58,9 @@ export class Sampler {
       for (const p of this.pending.values()) p.reject(new Error(`sampling worker stopped: ${why}`));
       this.pending.clear();
     };
-    worker.on('error', (err) => fail(err.message));
+    worker.on('error', (err) =>
+      fail(isWorkerOutOfMemory(err) ? outOfMemoryMessage('sampling worker', this.heapMb, err.message) : err.message),
+    );
     worker.on('exit', (code) => fail(`exit code ${code}`));
     // An idle sampler must not keep a standalone daemon alive after its server closed.
     worker.unref();

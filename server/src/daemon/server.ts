@@ -17,6 +17,7 @@ import { createApiHandler } from './openai';
 import { registerRequests } from './requests';
 import { Sampler } from './sampler';
 import { newToken, removeTokenFile, tokenFilePath, writeTokenFile } from './tokenFile';
+import { workerHeapLimitMb } from './workerHost';
 import { startEndpoints } from './wsServer';
 
 export const DAEMON_VERSION = '0.1.0';
@@ -30,6 +31,8 @@ export interface DaemonOptions {
   stdio: boolean;
   /** tfjs backend for training and sampling workers (default: each config's, else auto). */
   backend?: BackendName;
+  /** JS heap limit of each worker in MB (default: `R1_WORKER_HEAP_MB`, else 4096; see workerHost.ts). */
+  workerHeapMb?: number;
 }
 
 export interface DaemonHandle {
@@ -55,6 +58,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     throw new UserError(`--checkpoint ${opts.checkpoint}: not a checkpoint folder (expected state.json, model.json)`);
   // The folder of the token file: private to the user (the file itself is 0600 regardless).
   fs.mkdirSync(path.join(workspace, '.r1'), { recursive: true, mode: 0o700 });
+  const workerHeapMb = opts.workerHeapMb ?? workerHeapLimitMb();
   const log = new DaemonLog(path.join(workspace, '.r1', 'daemon.log'));
   let detachStderr = log.attach((level, m) => process.stderr.write(`r1 daemon: ${level}: ${m}\n`));
 
@@ -63,8 +67,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     onEvent: (e) => hub.event(e),
     onMetric: (m) => hub.metric(m),
     log: (m) => log.info(m),
+    workerHeapMb,
   });
-  const sampler = new Sampler((m) => log.info(m));
+  const sampler = new Sampler((m) => log.info(m), workerHeapMb);
   const token = newToken();
   const tokenFile = tokenFilePath(workspace);
   let urls = { http: '', ws: '' };
@@ -152,6 +157,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     process.stdin.on('end', exitSoon);
     process.stdin.resume();
   }
-  log.info(`daemon ${DAEMON_VERSION} for ${workspace}: ${JSON.stringify(ready)}`);
+  log.info(`daemon ${DAEMON_VERSION} for ${workspace}: ${JSON.stringify(ready)}; worker heap limit ${workerHeapMb} MB`);
   return { ready, close };
 }

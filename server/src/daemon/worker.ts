@@ -12,7 +12,7 @@ import { StageContext, StageReporter } from '../stages/context';
 import { configuredStages, runStage } from '../stages/pipeline';
 import { encodePrompt } from '../tokenizer/chatTemplate';
 import { StreamingDecoder } from '../tokenizer/tokenizer';
-import { isUserError, UserError } from '../util/errors';
+import { fileSystemProblem, isUserError, UserError } from '../util/errors';
 import { MetricRecord } from '../util/metrics';
 import { Rng } from '../util/rng';
 import { FromWorker, JobSpec, SampleOutcome, SampleSpec, ToWorker } from './workerProtocol';
@@ -40,8 +40,24 @@ port.on('message', (msg: ToWorker) => {
   else sampling = sampling.then(() => sampleOne(msg.id, msg.spec));
 });
 
+// Memory a worker could not get outside the JS heap limit (that one ends the worker: jobs.ts):
+// an ArrayBuffer or typed array (tensor data on the cpu backend, weights being encoded), or the
+// wasm backend's memory growing past what the machine or wasm32 allows.
+const OUT_OF_MEMORY = /Array buffer allocation failed|WebAssembly\.Memory|Out of memory|abort(ed)?\(OOM\)/i;
+
+/** What a failed job or request reports: resource problems (disk, memory) as one clear line. */
 function errorMessage(err: unknown): { message: string; userError: boolean } {
   if (isUserError(err)) return { message: err.message, userError: true };
+  const fsProblem = fileSystemProblem(err, 'another run folder');
+  if (fsProblem) return { message: fsProblem, userError: true };
+  if (err instanceof Error && OUT_OF_MEMORY.test(err.message)) {
+    return {
+      message:
+        `out of memory: ${err.message}. Use a smaller model preset, batch size or generation length, ` +
+        'or close other programs',
+      userError: true,
+    };
+  }
   return { message: err instanceof Error ? (err.stack ?? err.message) : String(err), userError: false };
 }
 

@@ -1,13 +1,30 @@
 // Atomic writes: write beside the target, then rename, so a crash never leaves a half-written
-// file or checkpoint where a good one was.
+// file or checkpoint where a good one was. A write that fails (a full disk: ENOSPC, EDQUOT,
+// EFBIG) removes its temporary copy, leaves the target as it was, and throws an error that names
+// the target (Node's `write` errors name no path).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { withFsPath } from './errors';
 
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
+  try {
+    fs.writeFileSync(tmp, data);
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw withFsPath(err, file);
+  }
+}
+
+/** `fs.appendFileSync`, with the file named in its error (a full disk fails in `write`, path-less). */
+export function appendFileNamed(file: string, data: string): void {
+  try {
+    fs.appendFileSync(file, data);
+  } catch (err) {
+    throw withFsPath(err, file);
+  }
 }
 
 /**
@@ -26,7 +43,13 @@ export function replaceDirAtomic(
   const old = `${dir}.old`;
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp, { recursive: true });
-  fill(tmp);
+  try {
+    fill(tmp);
+  } catch (err) {
+    // `dir` is untouched; drop the partial copy, which on a full disk holds the space just freed.
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw withFsPath(err, dir);
+  }
   fs.rmSync(old, { recursive: true, force: true });
   if (fs.existsSync(dir)) fs.renameSync(dir, old);
   fs.renameSync(tmp, dir);

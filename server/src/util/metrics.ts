@@ -1,7 +1,7 @@
 // metrics.jsonl: one JSON object per logged step, each with `stage` and `step`.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from './fsAtomic';
+import { appendFileNamed, writeFileAtomic } from './fsAtomic';
 
 // Values are numbers or strings; per-expert MoE figures (`moe/load/layerN`) are number arrays.
 export type MetricRecord = { stage: string; step: number } & Record<string, number | string | number[]>;
@@ -35,7 +35,7 @@ export class MetricsWriter {
       writeFileAtomic(this.file, [...kept, m].map((x) => JSON.stringify(x) + '\n').join(''));
       r.kinds.delete(kindOf(m));
     } else {
-      fs.appendFileSync(this.file, JSON.stringify(m) + '\n');
+      appendFileNamed(this.file, JSON.stringify(m) + '\n');
     }
     this.listener?.(m);
   }

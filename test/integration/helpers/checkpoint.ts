@@ -21,3 +21,21 @@ export async function trainTinyCheckpoint(workspace: string, steps = 10): Promis
 
 /** The model id the daemon's API gives the checkpoint `trainTinyCheckpoint` writes. */
 export const TINY_MODEL_ID = 'tiny/pretrain';
+
+/**
+ * Runs `pretrain` of `configFile` into `runDir` and stops it (as a cancel would) after `stopAt`
+ * steps, leaving an unfinished checkpoint at that step that a later run resumes from.
+ */
+export async function trainPartialCheckpoint(configFile: string, runDir: string, stopAt: number): Promise<string> {
+  await testBackend();
+  const config = loadPipelineConfig(configFile);
+  const stop = new AbortController();
+  const reporter = {
+    ...silentReporter,
+    progress: (step: number) => {
+      if (step >= stopAt) stop.abort();
+    },
+  };
+  await runPipeline({ config, runDir, reporter, signal: stop.signal }, ['pretrain']);
+  return path.join(runDir, 'pretrain', 'checkpoint');
+}

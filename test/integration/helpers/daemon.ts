@@ -28,16 +28,25 @@ export function tempWorkspace(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `r1-${prefix}-`));
 }
 
+export interface SpawnDaemonOptions {
+  /** Added to the daemon's environment (e.g. `R1_WORKER_HEAP_MB`). */
+  env?: Record<string, string>;
+  /** A command the daemon is started through, e.g. `['prlimit', '--fsize=65536', '--']`. */
+  prefix?: string[];
+}
+
 /**
  * Spawns `r1 daemon ARGS` with the test backend: from the TypeScript sources under tsx, or from
  * the bundle when R1_DAEMON_CLI names it (e.g. `server/out/cli.js`, after `npm run build`).
  */
-export function spawnDaemon(args: string[]): Daemon {
+export function spawnDaemon(args: string[], opts: SpawnDaemonOptions = {}): Daemon {
   const bundled = process.env.R1_DAEMON_CLI;
   const entry = bundled ? [path.resolve(ROOT, bundled)] : ['--import', 'tsx', CLI];
-  const child = spawn(process.execPath, [...entry, 'daemon', '--backend', BACKEND, ...args], {
+  const command = [...(opts.prefix ?? []), process.execPath, ...entry, 'daemon', '--backend', BACKEND, ...args];
+  const child = spawn(command[0], command.slice(1), {
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
+    env: opts.env ? { ...process.env, ...opts.env } : process.env,
   });
   let err = '';
   child.stderr!.on('data', (d) => (err += String(d)));
