@@ -13,7 +13,10 @@ export class TerminalReporter implements StageReporter {
   progressStart(stage: string, total: number, start: number): void {
     this.bar = new SingleBar(
       {
-        format: `${stage.padEnd(18)} [{bar}] {value}/{total} | loss {loss} | {tokps} tok/s | eta {eta_formatted}`,
+        // A stage bounded by time rather than steps (the SFT control) has no total to show.
+        format: Number.isSafeInteger(total + 1)
+          ? `${stage.padEnd(18)} [{bar}] {value}/{total} | loss {loss} | {tokps} tok/s | eta {eta_formatted}`
+          : `${stage.padEnd(18)} step {value} | loss {loss} | {tokps} tok/s`,
         stream: process.stderr,
         hideCursor: false,
         etaBuffer: 50,
