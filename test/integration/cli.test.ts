@@ -300,3 +300,25 @@ test('pipeline --preset tiny runs all seven stages; a review with nothing accept
   assert.ok(!sft.stderr.includes('    at '), 'no stack trace for bad input');
   assert.ok(!fs.existsSync(path.join(pendingRun, 'sft', 'checkpoint')), 'nothing trained');
 });
+
+test('pretrain on a corpus holding one 7 MB document (millions of tokens in one piece) trains', () => {
+  const dir = path.join(tmp, 'huge-doc');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'corpus.txt'), 'What is 1 + 2? 3. '.repeat(400_000) + '\n');
+  fs.copyFileSync(path.join(ROOT, 'samples', 'eval.jsonl'), path.join(dir, 'eval.jsonl'));
+  const config = JSON.parse(fs.readFileSync(path.join(ROOT, 'samples', 'r1.config.json'), 'utf8'));
+  config.stages.pretrain.data = 'corpus.txt';
+  fs.writeFileSync(path.join(dir, 'r1.config.json'), JSON.stringify(config));
+  const r = r1([
+    'run',
+    'pretrain',
+    '--config',
+    path.join(dir, 'r1.config.json'),
+    '--preset',
+    'tiny',
+    '--out',
+    path.join(dir, 'run'),
+  ]);
+  assert.equal(r.code, 0, r.stderr.slice(-2000));
+  assert.ok(fs.existsSync(path.join(dir, 'run', 'pretrain', 'summary.json')));
+});

@@ -260,7 +260,7 @@ function batchSource(
   if (stage === 'pretrain') {
     const docs = loadCorpus(cfg.data);
     const ids: number[] = [];
-    for (const d of docs) ids.push(...tok.encode(d), tok.eos);
+    for (const d of docs) appendTokens(ids, tok.encode(d), tok.eos);
     const stream = Int32Array.from(ids);
     return () => streamBatch(stream, cfg.batchSize, contextLength, rng);
   }
@@ -275,6 +275,12 @@ function batchSource(
 /** A fixed batch from a held-out corpus, for the pretrain stage's `eval/loss`. */
 function heldOutBatch(file: string, tok: Tokenizer, contextLength: number): LmBatch {
   const ids: number[] = [];
-  for (const d of loadCorpus(file)) ids.push(...tok.encode(d), tok.eos);
+  for (const d of loadCorpus(file)) appendTokens(ids, tok.encode(d), tok.eos);
   return streamBatch(Int32Array.from(ids), 32, Math.min(contextLength, Math.floor(ids.length / 2) - 2), new Rng(99));
+}
+
+/** ids += doc + [eos]; a loop, since spreading a huge document into push() overflows the stack. */
+function appendTokens(ids: number[], doc: ArrayLike<number>, eos: number): void {
+  for (let i = 0; i < doc.length; i++) ids.push(doc[i]);
+  ids.push(eos);
 }
