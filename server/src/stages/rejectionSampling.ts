@@ -151,7 +151,7 @@ export async function runRejectionSampling(ctx: StageContext): Promise<StageSumm
     cfg.maxPrompts > 0 && cfg.maxPrompts < all.length ? rng.shuffle([...all]).slice(0, cfg.maxPrompts) : all;
   const K = cfg.samplesPerPrompt;
   reporter.log(
-    `${stage}: sampling ${K} completions for each of ${prompts.length} prompts from ${from} (step ${state.step}) at T=${cfg.temperature}`,
+    `${stage}: sampling ${K} completions for each of ${prompts.length} prompts from ${from} (${weightsStep(state)}) at T=${cfg.temperature}`,
   );
   const rewards = traceRewards();
   const filter = new TraceFilter(cfg);
@@ -292,4 +292,12 @@ export function writeReviewFile(file: string, text: string): void {
   } finally {
     fs.rmSync(tmp, { force: true });
   }
+}
+
+/** Which step's weights a checkpoint holds: a GRPO stage that kept its best eval hands those on. */
+function weightsStep(state: { step: number; extra?: Record<string, unknown> }): string {
+  const best = state.extra?.bestStep;
+  return typeof best === 'number' && best !== state.step
+    ? `step ${best}, its best eval; trained to ${state.step}`
+    : `step ${state.step}`;
 }
