@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BackendName, BACKEND_NAMES } from '../backend/backend';
-import { ModelConfig, PRESETS } from '../model/config';
+import { ModelConfig, MOE_DEFAULTS, PRESETS } from '../model/config';
 import { UserError } from '../util/errors';
 import { fieldOf, SchemaProblem, schemaProblems } from './schemaCheck';
 
@@ -194,20 +194,19 @@ function modelProblems(config: unknown): SchemaProblem[] {
 }
 
 /** An architecture's `moe` object: counts are integers, topK at most routedExperts, rates >= 0. */
+/** The MoE counts a config must give, with their minimums; the rates have MOE_DEFAULTS. */
+const MOE_COUNTS: Record<string, number> = { routedExperts: 1, sharedExperts: 0, topK: 1, expertHidden: 1 };
+
 function moeProblems(pointer: string, moe: unknown): [string, string][] {
   if (!isObject(moe)) return [[pointer, 'must be an object (routedExperts, sharedExperts, topK, expertHidden, ...)']];
   const out: [string, string][] = [];
-  const int = (k: string, min: number) => {
+  for (const [k, min] of Object.entries(MOE_COUNTS)) {
     const v = moe[k];
     if (v === undefined) out.push([`${pointer}/${k}`, 'is required']);
     else if (!(Number.isInteger(v) && (v as number) >= min))
       out.push([`${pointer}/${k}`, `must be an integer >= ${min}`]);
-  };
-  int('routedExperts', 1);
-  int('sharedExperts', 0);
-  int('topK', 1);
-  int('expertHidden', 1);
-  for (const k of ['capacityFactor', 'biasUpdateRate', 'balanceLossWeight']) {
+  }
+  for (const k of Object.keys(MOE_DEFAULTS)) {
     const v = moe[k];
     if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0))
       out.push([`${pointer}/${k}`, 'must be a number >= 0']);
@@ -215,15 +214,7 @@ function moeProblems(pointer: string, moe: unknown): [string, string][] {
   if (moe.capacityFactor === 0) out.push([`${pointer}/capacityFactor`, 'must be > 0']);
   if (typeof moe.topK === 'number' && typeof moe.routedExperts === 'number' && moe.topK > moe.routedExperts)
     out.push([`${pointer}/topK`, `must be at most routedExperts (${moe.routedExperts})`]);
-  const known = new Set([
-    'routedExperts',
-    'sharedExperts',
-    'topK',
-    'expertHidden',
-    'capacityFactor',
-    'biasUpdateRate',
-    'balanceLossWeight',
-  ]);
+  const known = new Set([...Object.keys(MOE_COUNTS), ...Object.keys(MOE_DEFAULTS)]);
   for (const k of Object.keys(moe)) if (!known.has(k)) out.push([`${pointer}/${k}`, 'is not a MoE setting']);
   return out;
 }

@@ -1,6 +1,7 @@
 // Per-token log-probabilities and entropies of completions under a model, for the GRPO loss.
 import * as tf from '@tensorflow/tfjs';
 import { GPT } from '../model/gpt';
+import { batchRows, MICRO_BATCH_ROWS } from '../train/batches';
 import { LmBatch } from '../train/lmStep';
 
 export interface TokenStats {
@@ -23,12 +24,11 @@ export function completionTokenStats(model: GPT, batch: LmBatch): TokenStats {
 }
 
 /** Log-probabilities without gradient (old policy / reference model). */
-export function frozenLogProbs(model: GPT, batch: LmBatch, chunkRows = 32): tf.Tensor2D {
+export function frozenLogProbs(model: GPT, batch: LmBatch, chunkRows = MICRO_BATCH_ROWS): tf.Tensor2D {
   // In chunks of rows, each in its own tidy, as the update does: bounds activation memory.
   const parts: tf.Tensor2D[] = [];
   for (let r0 = 0; r0 < batch.inputs.length; r0 += chunkRows) {
-    const rows = <T>(xs: T[]) => xs.slice(r0, r0 + chunkRows);
-    const chunk = { inputs: rows(batch.inputs), targets: rows(batch.targets), mask: rows(batch.mask) };
+    const chunk = batchRows(batch, r0, r0 + chunkRows);
     parts.push(tf.tidy(() => completionTokenStats(model, chunk).logp));
   }
   if (parts.length === 1) return parts[0];

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { attention } from './attention';
 import { ModelConfig, validateModelConfig } from './config';
-import { capacityFor, droplessCapacity, MoeRouting, moeFeedForward, MoeWeights, nudgeBias } from './moe';
+import { capacityFor, MoeRouting, moeFeedForward, MoeWeights, nudgeBias } from './moe';
 import { applyRope, embed, gelu, layerNorm, matMul2d, ropeTables } from './ops';
 
 /** Keys and values of one layer for the positions seen so far: (B, H, Tpast, hs). */
@@ -345,7 +345,7 @@ export class GPT {
       bias: this.w(`h${l}.moe.bias`) as tf.Tensor1D,
     };
     const out = moeFeedForward(h, weights, moe, {
-      capacity: log ? capacityFor(moe, B * T) : droplessCapacity(h, weights, moe),
+      capacity: log ? capacityFor(moe, B * T) : 'dropless',
       sequences: log && moe.balanceLossWeight > 0 ? { batch: B, length: T } : undefined,
     });
     if (log) {

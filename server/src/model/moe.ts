@@ -42,13 +42,16 @@ export interface MoeOutput {
 }
 
 export interface MoeCallOptions {
-  /** Slots per expert; `capacityFor` computes it. Tokens beyond it are dropped. */
-  capacity: number;
+  /**
+   * Slots per expert (`capacityFor` computes the training one; tokens beyond it are dropped), or
+   * 'dropless': the busiest expert's load, from this call's own router scores.
+   */
+  capacity: number | 'dropless';
   /** (B, T) layout of the N rows, for the sequence-wise balance loss. */
   sequences?: { batch: number; length: number };
 }
 
-/** Training capacity ceil(factor * N * K / E); inference passes N so that no token is dropped. */
+/** Training capacity ceil(factor * N * K / E); inference uses 'dropless' instead. */
 export function capacityFor(cfg: MoeConfig, tokens: number): number {
   return Math.min(tokens, Math.max(1, Math.ceil((cfg.capacityFactor * tokens * cfg.topK) / cfg.routedExperts)));
 }
@@ -128,8 +131,8 @@ export function moeFeedForward(x: tf.Tensor2D, w: MoeWeights, cfg: MoeConfig, op
   const [N, C] = x.shape;
   const E = cfg.routedExperts;
   const K = cfg.topK;
-  const cap = opts.capacity;
-  const scores = tf.sigmoid(matMul2d(x, w.router)) as tf.Tensor2D; // (N, E)
+  const scores = routerScores(x, w);
+  const cap = opts.capacity === 'dropless' ? busiestLoad(scores, w.bias, cfg) : opts.capacity;
   const route = unpackRoute(routeOp(E, K, cap)(scores, w.bias), N, K, E, cap);
 
   // Gates: chosen affinities, normalised over the chosen experts (dropped ones keep their share
@@ -176,11 +179,19 @@ export function moeFeedForward(x: tf.Tensor2D, w: MoeWeights, cfg: MoeConfig, op
  * a backend without synchronous reads (webgpu in Node) it falls back to N, dropless but dearer.
  */
 export function droplessCapacity(x: tf.Tensor2D, w: MoeWeights, cfg: MoeConfig): number {
-  const N = x.shape[0];
+  return tf.tidy(() => busiestLoad(routerScores(x, w), w.bias, cfg));
+}
+
+/** (N, E) sigmoid affinities of each token to each routed expert. */
+function routerScores(x: tf.Tensor2D, w: MoeWeights): tf.Tensor2D {
+  return tf.sigmoid(matMul2d(x, w.router)) as tf.Tensor2D;
+}
+
+function busiestLoad(scores: tf.Tensor2D, bias: tf.Tensor1D, cfg: MoeConfig): number {
+  const N = scores.shape[0];
   if (tf.getBackend() === 'webgpu') return N;
   const busiest = tf.tidy(() => {
-    const scores = tf.sigmoid(matMul2d(x, w.router));
-    const { indices } = tf.topk(tf.add(scores, w.bias), cfg.topK);
+    const { indices } = tf.topk(tf.add(scores, bias), cfg.topK);
     return tf.max(tf.sum(floatOneHot(indices, cfg.routedExperts), [0, 1]));
   });
   const load = busiest.dataSync()[0];
