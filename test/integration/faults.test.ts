@@ -17,11 +17,28 @@ const tmp = tempWorkspace('faults');
 const asRoot = process.getuid?.() === 0;
 const NOBODY = 65534;
 
+// `nobody` must reach the CLI bundle and node_modules: a checkout inside a 0700 folder (e.g.
+// `mktemp -d`) would stop it there. Ancestors get o+x (traverse only) for the run, then their modes back.
+const restoredModes = new Map<string, number>();
+function letOthersTraverse(dir: string): void {
+  for (let d = dir; d !== path.dirname(d); d = path.dirname(d)) {
+    const mode = fs.statSync(d).mode & 0o7777;
+    if (!(mode & 0o001)) {
+      restoredModes.set(d, mode);
+      fs.chmodSync(d, mode | 0o001);
+    }
+  }
+}
+
 before(() => {
   assert.ok(fs.existsSync(CLI), 'build first: npm run build');
   fs.chmodSync(tmp, 0o755); // mkdtemp makes it 0700: another user could not even read the config
+  if (asRoot) letOthersTraverse(ROOT);
 });
-after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+after(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+  for (const [d, mode] of restoredModes) fs.chmodSync(d, mode);
+});
 
 function r1(args: string[], unprivileged = false) {
   const opts: SpawnSyncOptions = { cwd: ROOT, encoding: 'utf8', timeout: 60_000 };
